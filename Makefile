@@ -1,0 +1,51 @@
+# Two entry points (README): `make run` serves the console with demo data; `make test` installs and runs every test.
+VENV := .venv
+PY := $(VENV)/bin/python
+CONSOLE := $(VENV)/bin/partner-console
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export CONSOLE_DATABASE_URL ?= sqlite:///$(CURDIR)/var/console.sqlite3
+
+.PHONY: run install catalogs system-deps test test-unit test-e2e messages bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed catalogs
+
+catalogs: $(VENV)/.installed
+	$(PY) tools/catalogs.py compile
+
+run: install
+	$(CONSOLE) migrate
+	$(CONSOLE) demo
+	@echo "Open http://127.0.0.1:8000/ and sign in with a demo login above."
+	$(CONSOLE) serve --host 127.0.0.1 --port 8000
+
+# Debian's Chromium for the end-to-end tests and a CJK font so Chinese renders in screenshots.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
+test: install system-deps
+	$(PY) tools/catalogs.py check
+	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/e2e -q -p no:randomly
+
+test-unit: install
+	$(PY) -m pytest tests/unit -q
+
+test-e2e: install system-deps
+	$(PY) -m pytest tests/e2e -q
+
+# After changing user-facing text: refresh both catalogs, then fill the English ones.
+messages: $(VENV)/.installed
+	$(PY) tools/catalogs.py update
+	$(PY) tools/catalogs.py check || true
+
+bench: install
+	$(PY) bench/run.py

@@ -1,0 +1,1 @@
+"""Domain models: tables, pure rules and services."""

@@ -1,0 +1,50 @@
+"""Engine selection from CONSOLE_DATABASE_URL: SQLite (default) or PostgreSQL."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from models.tables import ALL_TABLES
+
+
+def engine_from_url(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # A busy timeout lets concurrent writers wait their turn instead of failing.
+        return SQLiteEngine(path=path, timeout=30)
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(config={"dsn": url})
+    raise ValueError(f"CONSOLE_DATABASE_URL must start with sqlite:/// or postgresql:// (got {url!r})")
+
+
+def use_engine(engine: Engine) -> None:
+    """Point every table at one engine (the app, the CLI and each test choose theirs)."""
+    for table in ALL_TABLES:
+        table._meta._db = engine
+
+
+def current_engine() -> Engine:
+    return ALL_TABLES[0]._meta.db
+
+
+@asynccontextmanager
+async def write_transaction():
+    """One use case, one transaction. SQLite takes the write lock up front (IMMEDIATE)
+    so a read-then-write cannot interleave with another writer."""
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate) as tx:
+            yield tx
+    else:
+        async with engine.transaction() as tx:
+            yield tx
+
+
+def is_postgres() -> bool:
+    return isinstance(current_engine(), PostgresEngine)

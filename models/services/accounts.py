@@ -1,0 +1,137 @@
+"""Accounts: partners (main accounts), members, passwords (argon2) and the sign-in rate limit."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from models.db import write_transaction
+from models.services.errors import Conflict, DomainError, N_, NotFound
+from models.tables import Account, LoginAttempt, Partner
+
+_hasher = PasswordHasher()
+# Verifying against this when the login is unknown takes as long as a real check.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+LOGIN_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+
+
+class SignInRefused(DomainError):
+    status_code = 401
+
+
+class SignInThrottled(DomainError):
+    status_code = 429
+
+
+def _check_login(login: str) -> str:
+    login = login.strip()
+    if not LOGIN_RE.match(login):
+        raise DomainError(N_("帐号由3到64个字母、数字或 _ . @ - 组成。"), field="login")
+    return login
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise DomainError(N_("密码至少8个字符。"), field="password")
+
+
+async def _insert_account(*, login: str, password: str, partner_id: int, is_main: bool, company: str,
+                          phone: str, email: str, now: datetime) -> int:
+    if await Account.exists().where(Account.login == login):
+        raise Conflict(N_("帐号 %(login)s 已被占用。"), field="login", login=login)
+    rows = await Account.insert(
+        Account(login=login, password_hash=_hasher.hash(password), partner=partner_id, is_main=is_main,
+                company_name=company.strip(), phone=phone, email=email, balance_fen=0, created_at=now)
+    ).returning(Account.id)
+    return rows[0]["id"]
+
+
+async def create_partner(login: str, password: str, company: str, now: datetime, *, certified: bool = False,
+                         phone: str = "", email: str = "") -> int:
+    login = _check_login(login)
+    _check_password(password)
+    if not company.strip():
+        raise DomainError(N_("请输入公司名称。"), field="company")
+    async with write_transaction():
+        partner = await Partner.insert(
+            Partner(company_name=company.strip(), certified=certified, created_at=now)
+        ).returning(Partner.id)
+        return await _insert_account(login=login, password=password, partner_id=partner[0]["id"], is_main=True,
+                                     company=company, phone=phone, email=email, now=now)
+
+
+async def create_member(login: str, main_login: str, password: str, company: str, phone: str, email: str,
+                        now: datetime) -> int:
+    login = _check_login(login)
+    _check_password(password)
+    if not company.strip():
+        raise DomainError(N_("请输入公司名称。"), field="company")
+    async with write_transaction():
+        main = await Account.select(Account.partner).where((Account.login == main_login) & Account.is_main.eq(True)).first()
+        if main is None:
+            raise NotFound(N_("主帐号 %(login)s 不存在。"), field="partner", login=main_login)
+        return await _insert_account(login=login, password=password, partner_id=main["partner"], is_main=False,
+                                     company=company, phone=phone, email=email, now=now)
+
+
+async def certify(main_login: str, certified: bool = True) -> None:
+    main = await Account.select(Account.partner).where(Account.login == main_login).first()
+    if main is None:
+        raise NotFound(N_("帐号 %(login)s 不存在。"), login=main_login)
+    await Partner.update({Partner.certified: certified}).where(Partner.id == main["partner"])
+
+
+async def authenticate(login: str, password: str, now: datetime, *, max_failures: int = 10,
+                       throttle_seconds: int = 30) -> int:
+    """Returns the account id. After `max_failures` wrong tries in a row for one login, each further try
+    must wait `throttle_seconds` after the last failure: slow for a guesser, a short wait for the owner."""
+    login = login.strip()
+    if not login or not password:
+        raise SignInRefused(N_("请输入帐号和密码。"))
+    attempt = await LoginAttempt.select().where(LoginAttempt.login == login).first()
+    if attempt and attempt["failures"] >= max_failures and attempt["last_failed_at"]:
+        wait_until = attempt["last_failed_at"] + timedelta(seconds=throttle_seconds)
+        if now < wait_until:
+            seconds = int((wait_until - now).total_seconds()) + 1
+            raise SignInThrottled(N_("登录失败次数过多，请在 %(seconds)s 秒后重试。"), seconds=seconds)
+    account = await Account.select(Account.id, Account.password_hash).where(Account.login == login).first()
+    try:
+        _hasher.verify(account["password_hash"] if account else _DUMMY_HASH, password)
+        ok = account is not None
+    except (VerifyMismatchError, InvalidHashError):
+        ok = False
+    async with write_transaction():
+        if ok:
+            await LoginAttempt.delete().where(LoginAttempt.login == login)
+        elif attempt:
+            await LoginAttempt.update(
+                {LoginAttempt.failures: LoginAttempt.failures + 1, LoginAttempt.last_failed_at: now}
+            ).where(LoginAttempt.login == login)
+        else:
+            await LoginAttempt.insert(LoginAttempt(login=login[:64], failures=1, last_failed_at=now))
+    if not ok:
+        raise SignInRefused(N_("帐号或密码错误。"))
+    return account["id"]
+
+
+async def get_account(account_id: int) -> dict | None:
+    return await Account.select(
+        Account.all_columns(exclude=[Account.password_hash]),
+        Account.partner.company_name.as_alias("partner_company"),
+        Account.partner.certified.as_alias("partner_certified"),
+    ).where(Account.id == account_id).first()
+
+
+async def account_by_login(login: str) -> dict:
+    row = await Account.select(Account.id).where(Account.login == login).first()
+    if row is None:
+        raise NotFound(N_("帐号 %(login)s 不存在。"), login=login)
+    return await get_account(row["id"])
+
+
+async def main_account_of(partner_id: int) -> dict | None:
+    row = await Account.select(Account.id).where((Account.partner == partner_id) & Account.is_main.eq(True)).first()
+    return await get_account(row["id"]) if row else None

@@ -1,0 +1,107 @@
+"""What a partner's plan looks like at a moment: level, validity, periods, ticket quota."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from models.rules import quota as quota_rules
+from models.rules.money import to_decimal
+from models.rules.periods import natural_month
+from models.rules.pricing import BASIC, Catalog
+from models.rules.proration import Charge as ChargeView
+from models.rules.proration import PeriodView
+from models.tables import Charge, Period, Plan, SupportOrder, Ticket
+
+CATALOG = Catalog()
+
+
+@dataclass
+class PlanState:
+    partner_id: int
+    plan_id: int | None
+    level: str
+    current: dict | None  # the period running now
+    upcoming: list[dict]  # paid periods that start later (renewals)
+    history: list[dict]  # every period, newest first
+    auto_renew: bool = False
+    auto_renew_months: int = 0
+    quota: int | None = 0  # None: unlimited
+    tickets_used: int = 0
+    packs_this_month: int = 0
+    month_end: datetime | None = None
+    views: list[PeriodView] = field(default_factory=list)  # current + upcoming, for the money rules
+
+    @property
+    def valid_from(self) -> datetime | None:
+        return self.current["start"] if self.current else None
+
+    @property
+    def valid_until(self) -> datetime | None:
+        chain = ([self.current] if self.current else []) + self.upcoming
+        return chain[-1]["end"] if chain else None
+
+    @property
+    def tickets_left(self) -> int | None:
+        return None if self.quota is None else max(0, self.quota - self.tickets_used)
+
+
+async def period_views(periods: list[dict]) -> list[PeriodView]:
+    """The rules' view of periods: each with the charges paid for it (SPEC.md §4)."""
+    if not periods:
+        return []
+    charges = await Charge.select().where(Charge.period.is_in([p["id"] for p in periods])).order_by(Charge.id)
+    views = []
+    for p in periods:
+        own = tuple(
+            ChargeView(amount=to_decimal(c["amount_fen"]), span_start=c["span_start"], span_end=c["span_end"])
+            for c in charges if c["period"] == p["id"]
+        )
+        views.append(PeriodView(start=p["start"], end=p["end"], months=p["months"], level=p["level"],
+                                charges=own, is_renewal=p["is_renewal"]))
+    return views
+
+
+async def packs_in_month(partner_id: int, now: datetime) -> int:
+    start, end = natural_month(now)
+    rows = await SupportOrder.select(SupportOrder.pack_count).where(
+        (SupportOrder.partner == partner_id) & (SupportOrder.kind == "pack") & (SupportOrder.status == "paid")
+        & (SupportOrder.paid_at >= start) & (SupportOrder.paid_at <= end)
+    )
+    return sum(r["pack_count"] for r in rows)
+
+
+async def technical_tickets_in_month(partner_id: int, now: datetime) -> int:
+    start, end = natural_month(now)
+    return await Ticket.count().where(
+        (Ticket.partner == partner_id) & (Ticket.kind == "technical")
+        & (Ticket.created_at >= start) & (Ticket.created_at <= end)
+    )
+
+
+async def plan_state(partner_id: int, now: datetime) -> PlanState:
+    plan = await Plan.select().where(Plan.partner == partner_id).first()
+    periods = []
+    if plan:
+        periods = await Period.select().where(Period.plan == plan["id"]).order_by(Period.start)
+    active = [p for p in periods if p["status"] == "active" and p["end"] >= now]
+    current = next((p for p in active if p["start"] <= now), None)
+    upcoming = [p for p in active if p["start"] > now]
+    level = current["level"] if current else BASIC
+    state = PlanState(
+        partner_id=partner_id,
+        plan_id=plan["id"] if plan else None,
+        level=level,
+        current=current,
+        upcoming=upcoming,
+        history=list(reversed(periods)),
+        auto_renew=bool(plan and plan["auto_renew"]),
+        auto_renew_months=(plan["auto_renew_months"] if plan else 0) or (periods[-1]["months"] if periods else 1),
+        views=await period_views(([current] if current else []) + upcoming),
+    )
+    state.packs_this_month = await packs_in_month(partner_id, now)
+    state.quota = quota_rules.monthly_quota(level, state.packs_this_month, CATALOG)
+    state.tickets_used = await technical_tickets_in_month(partner_id, now)
+    state.month_end = natural_month(now)[1]
+    return state
+

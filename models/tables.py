@@ -1,0 +1,212 @@
+"""Piccolo tables. Money is integer fen; times are timezone-aware (stored in UTC)."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    BigInt,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class Partner(Table):
+    """A partner company: the group of a main account and its members. Holds at most one plan."""
+
+    id = Serial(primary_key=True)
+    company_name = Varchar(length=200)
+    certified = Boolean(default=False)
+    created_at = Timestamptz()
+
+
+class Account(Table):
+    id = Serial(primary_key=True)
+    login = Varchar(length=64, unique=True)
+    password_hash = Text()
+    partner = ForeignKey(references=Partner)
+    is_main = Boolean(default=False)
+    company_name = Varchar(length=200)
+    phone = Varchar(length=32, default="")
+    email = Varchar(length=200, default="")
+    balance_fen = BigInt(default=0)
+    created_at = Timestamptz()
+
+
+class LoginAttempt(Table):
+    """Failed sign-ins in a row per login name (known or not), for the rate limit."""
+
+    id = Serial(primary_key=True)
+    login = Varchar(length=64, unique=True)
+    failures = Integer(default=0)
+    last_failed_at = Timestamptz(null=True, default=None)
+
+
+class LedgerEntry(Table):
+    """Append-only: every change of a balance, with the balance after it."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account)
+    kind = Varchar(length=16)  # top_up | charge | refund
+    amount_fen = BigInt()  # signed: + credit, - debit
+    balance_after_fen = BigInt()
+    order_id = Varchar(length=32, null=True, default=None)
+    note = Varchar(length=200, default="")
+    created_at = Timestamptz()
+
+
+class Coupon(Table):
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account)
+    kind = Varchar(length=16)  # voucher | discount
+    amount_fen = BigInt(null=True, default=None)
+    min_amount_fen = BigInt(null=True, default=None)
+    rate_permille = Integer(null=True, default=None)  # 900 = 0.9
+    expires_at = Timestamptz(null=True, default=None)
+    used_order_id = Varchar(length=32, null=True, default=None)
+    created_at = Timestamptz()
+
+
+class SupportOrder(Table):
+    """An order: purchase, upgrade, downgrade, renewal or pack (SPEC.md §7)."""
+
+    id = Varchar(length=32, primary_key=True)
+    account = ForeignKey(references=Account)  # who placed it
+    partner = ForeignKey(references=Partner)
+    kind = Varchar(length=16)
+    level = Varchar(length=16, default="")
+    months = Integer(default=0)
+    pack_count = Integer(default=0)
+    list_fen = BigInt(default=0)
+    discount_fen = BigInt(default=0)
+    due_fen = BigInt(default=0)
+    coupon = ForeignKey(references=Coupon, null=True, default=None)
+    status = Varchar(length=16, default="pending")  # pending | paid | cancelled | refunded
+    method = Varchar(length=16, default="")  # balance | online | partner | contract
+    payer = ForeignKey(references=Account, null=True, default=None)
+    quoted_at = Timestamptz(null=True, default=None)
+    renews_period_id = Integer(null=True, default=None)
+    auto = Boolean(default=False)
+    created_at = Timestamptz()
+    paid_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    refund_reason = Varchar(length=64, default="")
+    refund_comment = Text(default="")
+
+
+class Plan(Table):
+    """A partner's plan: the chain of its periods, plus the auto-renew setting."""
+
+    id = Serial(primary_key=True)
+    partner = ForeignKey(references=Partner, unique=True)
+    auto_renew = Boolean(default=False)
+    auto_renew_months = Integer(default=0)
+    created_at = Timestamptz()
+
+
+class Period(Table):
+    id = Serial(primary_key=True)
+    plan = ForeignKey(references=Plan)
+    order = ForeignKey(references=SupportOrder)  # the purchase or renewal that made it
+    level = Varchar(length=16)
+    months = Integer()
+    is_renewal = Boolean(default=False)
+    start = Timestamptz()
+    end = Timestamptz()
+    paid_at = Timestamptz()
+    status = Varchar(length=16, default="active")  # active | refunded
+
+
+class Charge(Table):
+    """Cash paid (or refunded, negative) for a period, with the span of time it pays for (SPEC.md §4)."""
+
+    id = Serial(primary_key=True)
+    period = ForeignKey(references=Period)
+    order_id = Varchar(length=32)
+    amount_fen = BigInt()
+    span_start = Timestamptz()
+    span_end = Timestamptz()
+
+
+class Quote(Table):
+    """A previewed amount with its time, reused at confirmation within 15 minutes."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account)
+    kind = Varchar(length=16)
+    level = Varchar(length=16, default="")
+    months = Integer(default=0)
+    amount_fen = BigInt()
+    created_at = Timestamptz()
+
+
+class VerificationCode(Table):
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account)
+    order_id = Varchar(length=32)
+    channel = Varchar(length=8)  # phone | email
+    code_hash = Varchar(length=128)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    attempts = Integer(default=0)
+    used = Boolean(default=False)
+    void = Boolean(default=False)
+
+
+class Unsubscription(Table):
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account)
+    plan = ForeignKey(references=Plan)
+    five_day = Boolean(default=False)
+    reason = Varchar(length=64)
+    comment = Text(default="")
+    paid_fen = BigInt()
+    consumed_fen = BigInt()
+    fee_fen = BigInt()
+    refund_fen = BigInt()
+    created_at = Timestamptz()
+
+
+class Ticket(Table):
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account)
+    partner = ForeignKey(references=Partner)
+    kind = Varchar(length=16)  # technical | business
+    severity = Varchar(length=16)
+    title = Varchar(length=200)
+    description = Text()
+    created_at = Timestamptz()
+
+
+class Outbox(Table):
+    """Every notification, written in the transaction of the change that caused it."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account)
+    channel = Varchar(length=8)  # inbox | phone | email
+    subject = Varchar(length=200)
+    body = Text()
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)
+
+
+ALL_TABLES = [
+    Partner,
+    Account,
+    LoginAttempt,
+    LedgerEntry,
+    Coupon,
+    SupportOrder,
+    Plan,
+    Period,
+    Charge,
+    Quote,
+    VerificationCode,
+    Unsubscription,
+    Ticket,
+    Outbox,
+]

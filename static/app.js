@@ -1,0 +1,44 @@
+// Small enhancements on top of pages that work without JavaScript.
+(function () {
+  "use strict";
+
+  // An error summary takes focus so a screen reader announces it first.
+  function focusErrorSummary(root) {
+    var summary = (root || document).querySelector("[data-autofocus]");
+    if (summary) summary.focus();
+  }
+
+  // A modal confirmation (<dialog>): the submit button marked data-confirm-dialog opens it instead of
+  // leaving the page; focus moves into it, Esc closes it, and focus returns to the button.
+  function wireConfirmDialogs() {
+    document.querySelectorAll("[data-confirm-dialog]").forEach(function (button) {
+      var dialog = document.getElementById(button.getAttribute("data-confirm-dialog"));
+      if (!dialog || typeof dialog.showModal !== "function") return;
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        dialog.showModal();
+        var first = dialog.querySelector("[autofocus], button, a[href], input");
+        if (first) first.focus();
+      });
+      dialog.addEventListener("close", function () { button.focus(); });
+      dialog.querySelectorAll("[data-close]").forEach(function (closer) {
+        closer.addEventListener("click", function () { dialog.close(); });
+      });
+      var confirmButton = dialog.querySelector("[data-confirm]");
+      if (confirmButton) {
+        confirmButton.addEventListener("click", function (event) {
+          // Confirming goes to the next step with the form's choices, as the no-JS page would.
+          event.preventDefault();
+          var params = new URLSearchParams(new FormData(button.form));
+          window.location.assign(confirmButton.getAttribute("data-href") + "?" + params.toString());
+        });
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    focusErrorSummary(document);
+    wireConfirmDialogs();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { focusErrorSummary(event.target); });
+})();

@@ -1,0 +1,61 @@
+"""The application factory: settings, database, templates, sessions, CSRF, security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader
+from litestar import Litestar, get
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from models.db import engine_from_url, use_engine
+from web import template_globals
+from web.auth import provide_now
+from web.errors import HANDLERS
+from web.i18n import LocaleMiddleware, _, ngettext
+from web.routes import ROUTES
+from web.security import SecurityHeadersMiddleware
+from web.settings import ROOT, Settings
+
+
+@get("/healthz", include_in_schema=False, sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True,
+                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)
+    template_globals.install(env)
+    return env
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    use_engine(engine_from_url(settings.database_url))
+    template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(_environment()))
+    session = CookieBackendConfig(secret=settings.secret_bytes, key="console_session", max_age=settings.session_max_age,
+                                  httponly=True, samesite="lax", secure=False)
+    csrf = CSRFConfig(secret=settings.secret_key, cookie_name="console_csrf", header_name="x-csrftoken",
+                      cookie_samesite="strict", exclude=["/payments/sandbox/notify"])
+    app = Litestar(
+        route_handlers=[healthz, create_static_files_router(path="/static", directories=[ROOT / "static"]), *ROUTES],
+        template_config=template_config,
+        middleware=[SecurityHeadersMiddleware, LocaleMiddleware, session.middleware],
+        csrf_config=csrf,
+        plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
+        dependencies={"now": Provide(provide_now, sync_to_thread=False)},
+        exception_handlers=HANDLERS,
+        debug=False,
+        openapi_config=None,
+    )
+    app.state.settings = settings
+    return app

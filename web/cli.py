@@ -1,0 +1,184 @@
+"""`partner-console`: the operator's command line (SPEC.md §10). Errors: one line on stderr, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+
+from models.db import engine_from_url, use_engine
+from models.rules.money import AmountError, format_money, parse_amount, to_fen
+from models.services.errors import DomainError
+from web.settings import Settings
+
+
+class CliError(Exception):
+    pass
+
+
+def _settings() -> Settings:
+    settings = Settings.from_env()
+    use_engine(engine_from_url(settings.database_url))
+    return settings
+
+
+async def cmd_migrate(args, settings: Settings) -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from models.db import current_engine, is_postgres
+
+    if not is_postgres():
+        await current_engine().run_ddl("PRAGMA journal_mode=WAL")
+    result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not result.success:
+        raise CliError(f"migration failed: {result.message}")
+    print("database is up to date")
+
+
+async def cmd_demo(args, settings: Settings) -> None:
+    from models.services.demo import PASSWORD, load_demo
+
+    logins = await load_demo(settings.clock.now())
+    print("Demo logins (password for all: %s):" % PASSWORD)
+    for login, description in logins:
+        print(f"  {login:<18} {description}")
+
+
+async def cmd_create_partner(args, settings: Settings) -> None:
+    from models.services.accounts import create_partner
+
+    await create_partner(args.login, args.password, args.company, settings.clock.now(), certified=args.certified,
+                         phone=args.phone, email=args.email)
+    print(f"created partner main account {args.login}")
+
+
+async def cmd_create_member(args, settings: Settings) -> None:
+    from models.services.accounts import create_member
+
+    await create_member(args.login, args.partner, args.password, args.company, args.phone, args.email,
+                        settings.clock.now())
+    print(f"created member account {args.login} under {args.partner}")
+
+
+async def cmd_certify(args, settings: Settings) -> None:
+    from models.services.accounts import certify
+
+    await certify(args.login, not args.revoke)
+    print(f"{args.login}: certified={not args.revoke}")
+
+
+def _amount(text: str) -> int:
+    try:
+        return to_fen(parse_amount(text))
+    except AmountError as exc:
+        raise CliError(f"bad amount {text!r}: {exc}") from exc
+
+
+async def cmd_top_up(args, settings: Settings) -> None:
+    from models.db import write_transaction
+    from models.services import ledger
+    from models.services.accounts import account_by_login
+
+    amount = _amount(args.amount)
+    account = await account_by_login(args.login)
+    async with write_transaction():
+        balance = await ledger.credit(account["id"], amount, settings.clock.now(), kind="top_up", note="operator")
+    print(f"{args.login}: balance {format_money(balance, 'en')}")
+
+
+async def cmd_messages(args, settings: Settings) -> None:
+    from models.rules.money import format_datetime_cn
+    from models.services.accounts import account_by_login
+    from models.services.notifications import messages_for
+
+    account = await account_by_login(args.login)
+    rows = await messages_for(account["id"])
+    if not rows:
+        print(f"no messages for {args.login}")
+    for row in rows:
+        print(f"[{format_datetime_cn(row['created_at'])}] ({row['channel']}) {row['subject']}\n    {row['body']}")
+
+
+COMMANDS = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="partner-console", description="Partner Support Plan console")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="create or update the database schema").set_defaults(run=cmd_migrate)
+    serve = sub.add_parser("serve", help="serve the console over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=None)
+    sub.add_parser("demo", help="load demo data (idempotent) and print the logins").set_defaults(run=cmd_demo)
+
+    account = sub.add_parser("account", help="manage accounts").add_subparsers(dest="action", required=True)
+    partner = account.add_parser("create-partner", help="create a partner's main account")
+    partner.add_argument("login")
+    partner.add_argument("--password", required=True)
+    partner.add_argument("--company", required=True)
+    partner.add_argument("--certified", action="store_true")
+    partner.add_argument("--phone", default="")
+    partner.add_argument("--email", default="")
+    partner.set_defaults(run=cmd_create_partner)
+    member = account.add_parser("create-member", help="create a member account under a main account")
+    member.add_argument("login")
+    member.add_argument("--partner", required=True, help="the main account's login")
+    member.add_argument("--password", required=True)
+    member.add_argument("--company", required=True)
+    member.add_argument("--phone", required=True)
+    member.add_argument("--email", required=True)
+    member.set_defaults(run=cmd_create_member)
+    certify = account.add_parser("certify", help="mark a partner certified (Service Partner Program)")
+    certify.add_argument("login")
+    certify.add_argument("--revoke", action="store_true")
+    certify.set_defaults(run=cmd_certify)
+
+    balance = sub.add_parser("balance", help="account balances").add_subparsers(dest="action", required=True)
+    top_up = balance.add_parser("top-up", help="add money to an account's balance")
+    top_up.add_argument("login")
+    top_up.add_argument("amount", help="yuan, e.g. 8500 or 8500.00")
+    top_up.set_defaults(run=cmd_top_up)
+
+    messages = sub.add_parser("messages", help="notifications sent to an account, newest first")
+    messages.add_argument("login")
+    messages.set_defaults(run=cmd_messages)
+
+    for extend in COMMANDS.values():
+        extend(sub)
+    return parser
+
+
+def serve(args) -> None:
+    import uvicorn
+
+    settings = Settings.from_env()  # fail early on a bad setting, before binding the port
+    print(f"Partner Support Plan console on http://{args.host}:{args.port}/ (database {settings.database_url})",
+          flush=True)
+    uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="warning")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            serve(args)
+            return 0
+        settings = _settings()
+        asyncio.run(args.run(args, settings))
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (CliError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Formatting helpers for templates: they format what a controller gives, they compute nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from jinja2 import Environment
+
+from models.rules.money import format_datetime_cn, format_money
+from models.services.errors import N_
+from web.i18n import HTML_LANG, _, current_locale
+
+LEVEL_NAMES = {"basic": N_("基础级"), "standard": N_("标准级"), "premium": N_("尊享级")}
+
+
+def money(amount: int | Decimal) -> str:
+    return format_money(amount, current_locale.get())
+
+
+def when(moment: datetime | None) -> str:
+    return format_datetime_cn(moment) if moment else ""
+
+
+def level_name(level: str) -> str:
+    return _(LEVEL_NAMES.get(level, level))
+
+
+def term_label(months: int) -> str:
+    if months and months % 12 == 0:
+        return _("%(num)s年", num=months // 12)
+    return _("%(num)s个月", num=months)
+
+
+def flashes(request) -> list[dict]:
+    """Flash messages, or none where the session never ran (an unknown URL)."""
+    if not request.scope.get("session"):
+        return []
+    return request.session.pop("_messages", [])
+
+
+def install(env: Environment) -> None:
+    env.globals.update(
+        money=money,
+        when=when,
+        flashes=flashes,
+        level_name=level_name,
+        term_label=term_label,
+        locale=lambda: current_locale.get(),
+        html_lang=lambda: HTML_LANG[current_locale.get()],
+    )
