@@ -90,6 +90,9 @@ class SupportOrder(Table):
     payer = ForeignKey(references=Account, null=True, default=None)
     quoted_at = Timestamptz(null=True, default=None)
     renews_period_id = Integer(null=True, default=None)
+    # The form's one-time key: a resubmitted form finds its order instead of making a second one.
+    request_key = Varchar(length=64, null=True, default=None, unique=True)
+    payment_ref = Varchar(length=64, null=True, default=None)  # the gateway's transaction id
     auto = Boolean(default=False)
     created_at = Timestamptz()
     paid_at = Timestamptz(null=True, default=None)

@@ -32,7 +32,7 @@ def healthz() -> dict[str, str]:
 
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True,
-                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+                      extensions=["jinja2.ext.i18n", "jinja2.ext.do"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)
     template_globals.install(env)
     return env

@@ -16,3 +16,21 @@ async def form_data(request: Request) -> dict[str, str]:
 def error_dict(exc: DomainError, default_field: str = "") -> dict[str, str]:
     """{field: message} for the error summary and the message next to the field."""
     return {exc.field or default_field: _(exc.message, **exc.params)}
+
+
+def parse_int(value: str | None) -> int | None:
+    """An integer from a form or query string, or None when it is not one (the page then says so)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > 9 or not value.lstrip("-").isdigit():
+        return None
+    return int(value)
+
+
+def term_options() -> list[tuple[int, str]]:
+    """1–11 months, then 1–3 years (SPEC.md §3)."""
+    from models.rules.periods import TERMS
+    from web.template_globals import term_label
+
+    return [(months, term_label(months)) for months in TERMS]

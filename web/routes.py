@@ -1,7 +1,10 @@
 """Every controller of the console, in one list for the app factory."""
 
 from web.account.controllers import AccountController
-from web.plans.controllers import PlanController
+from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.pages.controllers import PagesController
+from web.plans.controllers import PlanController
+from web.purchase.controllers import PurchaseController
 
-ROUTES = [AccountController, PlanController, PagesController]
+ROUTES = [AccountController, PlanController, PurchaseController, OrdersController, SandboxGatewayController,
+          PagesController]

@@ -13,6 +13,18 @@ from web.i18n import HTML_LANG, _, current_locale
 
 LEVEL_NAMES = {"basic": N_("基础级"), "standard": N_("标准级"), "premium": N_("尊享级")}
 
+ORDER_KINDS = {"purchase": N_("新购"), "upgrade": N_("升级"), "downgrade": N_("降级"), "renewal": N_("续费"),
+               "pack": N_("工单增购包")}
+ORDER_STATUSES = {"pending": N_("待支付"), "paid": N_("已支付"), "cancelled": N_("已取消"), "refunded": N_("已退订")}
+PAYMENT_METHODS = {"balance": N_("余额支付"), "online": N_("在线支付"), "partner": N_("合作伙伴代付"),
+                   "contract": N_("申请线上合同请款后支付")}
+
+LEDGER_KINDS = {"top_up": N_("充值"), "charge": N_("扣费"), "refund": N_("退款")}
+
+
+def _named(names: dict[str, str]):
+    return lambda key: _(names[key]) if key in names else key
+
 
 def money(amount: int | Decimal) -> str:
     return format_money(amount, current_locale.get())
@@ -44,6 +56,10 @@ def install(env: Environment) -> None:
         money=money,
         when=when,
         flashes=flashes,
+        order_kind_name=_named(ORDER_KINDS),
+        order_status_name=_named(ORDER_STATUSES),
+        payment_method_name=_named(PAYMENT_METHODS),
+        ledger_kind_name=_named(LEDGER_KINDS),
         level_name=level_name,
         term_label=term_label,
         locale=lambda: current_locale.get(),

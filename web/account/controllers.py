@@ -10,9 +10,11 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from models.i18n import LOCALES
-from models.services import accounts
+from models.services import accounts, ledger
 from models.services.errors import DomainError
-from web.auth import sign_in, sign_out
+from litestar.di import Provide
+
+from web.auth import provide_account, sign_in, sign_out
 from web.forms import error_dict, form_data
 from web.rendering import page
 
@@ -60,3 +62,7 @@ class AccountController(Controller):
         if code in LOCALES:
             response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
         return response
+
+    @get("/balance", dependencies={"account": Provide(provide_account)})
+    async def balance(self, request: Request, account: dict) -> Template:
+        return page(request, "account/balance.html", {"account": account, "entries": await ledger.entries(account["id"])})

@@ -1,0 +1,3 @@
+"""Imports every module that registers an order kind, so paying any order knows what it does."""
+
+from models.services import purchase  # noqa: F401

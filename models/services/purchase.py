@@ -1,0 +1,93 @@
+"""Buying a plan (新购, guide chapter 1): who may buy, what it costs, and what paying it creates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from models.db import write_transaction
+from models.rules.eligibility import ALREADY_HAS_PLAN, COMPANY_MISMATCH, MAIN_NOT_CERTIFIED, purchase_refusal
+from models.rules.money import to_decimal, to_fen
+from models.rules.periods import is_valid_term, purchase_period
+from models.rules.pricing import PAID_LEVELS, list_price
+from models.services import orders
+from models.services.accounts import get_account, main_account_of
+from models.services.errors import DomainError, N_
+from models.services.plans import CATALOG, plan_state
+from models.tables import Charge, Period, Plan
+
+REFUSALS = {
+    MAIN_NOT_CERTIFIED: N_("贵公司尚未通过服务伙伴计划（Service Partner Program）认证，主帐号不能直接购买。请通过注册公司名称与主帐号一致的关联子帐号购买。"),
+    COMPANY_MISMATCH: N_("该子帐号的注册公司名称（%(own)s）与主帐号的公司名称（%(main)s）不一致。请将公司名称修改一致，或另行创建子帐号后再购买。"),
+    ALREADY_HAS_PLAN: N_("贵公司已有合作伙伴支持计划，同一公司同一时间只能持有一个支持计划。"),
+}
+
+
+class PurchaseRefused(DomainError):
+    status_code = 403
+
+
+async def refusal(account: dict, now: datetime) -> PurchaseRefused | None:
+    """Why this account may not buy a plan now (SPEC.md §1), or None."""
+    main = await main_account_of(account["partner"])
+    state = await plan_state(account["partner"], now)
+    code = purchase_refusal(
+        is_main=account["is_main"], certified=account["partner_certified"], own_company=account["company_name"],
+        main_company=main["company_name"] if main else "", company_has_plan=bool(state.current or state.upcoming),
+    )
+    if code is None:
+        return None
+    return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main["company_name"] if main else "")
+
+
+def check_choice(level: str, months: int | None) -> None:
+    if level not in PAID_LEVELS:
+        raise DomainError(N_("请选择规格：标准级或尊享级。"), field="level")
+    if months is None or not is_valid_term(months):
+        raise DomainError(N_("请选择时长：1至11个月，或1至3年。"), field="months")
+
+
+def price(level: str, months: int) -> int:
+    return to_fen(list_price(level, months, CATALOG))
+
+
+async def place(account: dict, level: str, months: int, request_key: str | None, now: datetime) -> str:
+    """规格确认 → 去购买: the pending order, at the list price the preview showed."""
+    check_choice(level, months)
+    async with write_transaction():
+        refused = await refusal(account, now)
+        if refused:
+            raise refused
+        order_id, _ = await orders.create_order(account=account, kind="purchase", now=now, level=level, months=months,
+                                                list_fen=price(level, months), request_key=request_key, quoted_at=now)
+    return order_id
+
+
+async def _precheck(order: dict, now: datetime) -> None:
+    refused = await refusal(await get_account(order["account"]), now)
+    if refused:
+        raise refused
+
+
+async def _fulfil(order: dict, now: datetime) -> None:
+    """The plan starts now, for the term bought; the cash paid is its first charge."""
+    plan = await Plan.select(Plan.id).where(Plan.partner == order["partner"]).first()
+    if plan is None:
+        plan = (await Plan.insert(Plan(partner=order["partner"], auto_renew=False, auto_renew_months=order["months"],
+                                       created_at=now)).returning(Plan.id))[0]
+    start, end = purchase_period(now, order["months"])
+    period = (await Period.insert(Period(plan=plan["id"], order=order["id"], level=order["level"], months=order["months"],
+                                         is_renewal=False, start=start, end=end, paid_at=now)).returning(Period.id))[0]
+    await Charge.insert(Charge(period=period["id"], order_id=order["id"], amount_fen=order["due_fen"],
+                               span_start=start, span_end=end))
+
+
+orders.register_kind("purchase", orders.OrderKind(precheck=_precheck, fulfil=_fulfil, describe=N_("新购")))
+
+
+def preview_period(now: datetime, months: int) -> tuple[datetime, datetime]:
+    """Start and end as they will be if paid now (规格确认)."""
+    return purchase_period(now, months)
+
+
+def amount(level: str, months: int):
+    return to_decimal(price(level, months))
