@@ -185,6 +185,18 @@ class Ticket(Table):
     created_at = Timestamptz()
 
 
+class RenewalAttempt(Table):
+    """One auto-renew attempt per period per Beijing day: the unique key makes concurrent jobs renew once."""
+
+    id = Serial(primary_key=True)
+    period = ForeignKey(references=Period)
+    attempted_on = Varchar(length=10)  # YYYY-MM-DD, Beijing
+    outcome = Varchar(length=16, default="")  # renewed | insufficient | failed
+    order_id = Varchar(length=32, null=True, default=None)
+    created_at = Timestamptz()
+    unique_key = Varchar(length=32, unique=True)  # f"{period}:{attempted_on}"
+
+
 class Outbox(Table):
     """Every notification, written in the transaction of the change that caused it."""
 
@@ -211,5 +223,6 @@ ALL_TABLES = [
     VerificationCode,
     Unsubscription,
     Ticket,
+    RenewalAttempt,
     Outbox,
 ]

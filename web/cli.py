@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 
 from models.db import engine_from_url, use_engine
+from models.i18n import gettext
 from models.rules.money import AmountError, format_money, parse_amount, to_fen
 from models.services.errors import DomainError
 from web.settings import Settings
@@ -100,7 +101,46 @@ async def cmd_messages(args, settings: Settings) -> None:
         print(f"[{format_datetime_cn(row['created_at'])}] ({row['channel']}) {row['subject']}\n    {row['body']}")
 
 
-COMMANDS = {}
+async def cmd_coupon_grant(args, settings: Settings) -> None:
+    from decimal import Decimal, InvalidOperation
+
+    from models.rules.periods import BEIJING
+    from models.services import coupons
+    from models.services.accounts import account_by_login
+
+    account = await account_by_login(args.login)
+    expires = None
+    if args.expires:
+        try:
+            expires = datetime.fromisoformat(args.expires)
+        except ValueError as exc:
+            raise CliError(f"bad --expires {args.expires!r}: use a date like 2024-12-31") from exc
+        if expires.tzinfo is None:  # a plain date ends at the end of that Beijing day
+            expires = expires.replace(hour=23, minute=59, second=59, tzinfo=BEIJING) if len(args.expires) == 10 else expires.replace(tzinfo=BEIJING)
+    if args.voucher is not None:
+        coupon_id = await coupons.grant(account["id"], settings.clock.now(), voucher=parse_amount(args.voucher),
+                                        minimum=parse_amount(args.minimum) if args.minimum else None, expires_at=expires)
+    else:
+        try:
+            rate = Decimal(args.discount)
+        except InvalidOperation as exc:
+            raise CliError(f"bad --discount {args.discount!r}: give a rate like 0.9") from exc
+        coupon_id = await coupons.grant(account["id"], settings.clock.now(), rate=rate, expires_at=expires)
+    print(f"granted coupon {coupon_id} to {args.login}")
+
+
+async def cmd_confirm_offline(args, settings: Settings) -> None:
+    from models.services.payments import confirm_offline
+
+    order = await confirm_offline(args.order_id, settings.clock.now())
+    print(f"order {order['id']}: {order['status']}")
+
+
+async def cmd_tick(args, settings: Settings) -> None:
+    from models.services.jobs import run_due
+
+    done = await run_due(settings.clock.now(), order_lapse_days=settings.order_lapse_days)
+    print(", ".join(f"{name}: {count}" for name, count in done.items()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,8 +187,22 @@ def build_parser() -> argparse.ArgumentParser:
     messages.add_argument("login")
     messages.set_defaults(run=cmd_messages)
 
-    for extend in COMMANDS.values():
-        extend(sub)
+    coupon = sub.add_parser("coupon", help="coupons").add_subparsers(dest="action", required=True)
+    grant = coupon.add_parser("grant", help="grant a voucher or a discount coupon to an account")
+    grant.add_argument("login")
+    kind = grant.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--voucher", help="amount off, in yuan")
+    kind.add_argument("--discount", help="rate, e.g. 0.9")
+    grant.add_argument("--minimum", help="a voucher's minimum order amount, in yuan")
+    grant.add_argument("--expires", help="last valid date (Beijing), e.g. 2024-12-31")
+    grant.set_defaults(run=cmd_coupon_grant)
+
+    order_cmds = sub.add_parser("orders", help="orders").add_subparsers(dest="action", required=True)
+    confirm = order_cmds.add_parser("confirm-offline", help="confirm that a contract order's payment arrived")
+    confirm.add_argument("order_id")
+    confirm.set_defaults(run=cmd_confirm_offline)
+
+    sub.add_parser("tick", help="run due jobs: auto-renew, lapsed orders").set_defaults(run=cmd_tick)
     return parser
 
 
@@ -172,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = _settings()
         asyncio.run(args.run(args, settings))
     except DomainError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {gettext(exc.message, 'en', **exc.params)}", file=sys.stderr)
         return 2
     except (CliError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -94,7 +94,7 @@ class SupportOrder(Table, tablename="support_order", schema=None):
     )
 
 
-ID = "2026-11-26T06:45:57:634242"
+ID = "2026-11-26T06:51:10:593740"
 VERSION = "1.38.0"
 DESCRIPTION = "True"
 
@@ -109,37 +109,25 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Partner", tablename="partner", schema=None, columns=None
-    )
-
-    manager.add_table(
         class_name="Ticket", tablename="ticket", schema=None, columns=None
     )
 
     manager.add_table(
-        class_name="VerificationCode",
-        tablename="verification_code",
+        class_name="Charge", tablename="charge", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="RenewalAttempt",
+        tablename="renewal_attempt",
         schema=None,
         columns=None,
     )
 
     manager.add_table(
-        class_name="Coupon", tablename="coupon", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="Unsubscription",
-        tablename="unsubscription",
+        class_name="LedgerEntry",
+        tablename="ledger_entry",
         schema=None,
         columns=None,
-    )
-
-    manager.add_table(
-        class_name="Plan", tablename="plan", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="Account", tablename="account", schema=None, columns=None
     )
 
     manager.add_table(
@@ -150,7 +138,26 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Period", tablename="period", schema=None, columns=None
+        class_name="Account", tablename="account", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Partner", tablename="partner", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Outbox", tablename="outbox", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Unsubscription",
+        tablename="unsubscription",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="Coupon", tablename="coupon", schema=None, columns=None
     )
 
     manager.add_table(
@@ -161,18 +168,18 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Charge", tablename="charge", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="Outbox", tablename="outbox", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="LedgerEntry",
-        tablename="ledger_entry",
+        class_name="VerificationCode",
+        tablename="verification_code",
         schema=None,
         columns=None,
+    )
+
+    manager.add_table(
+        class_name="Period", tablename="period", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Plan", tablename="plan", schema=None, columns=None
     )
 
     manager.add_column(
@@ -308,90 +315,6 @@ async def forwards():
     manager.add_column(
         table_class_name="Quote",
         tablename="quote",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Partner",
-        tablename="partner",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Partner",
-        tablename="partner",
-        column_name="company_name",
-        db_column_name="company_name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Partner",
-        tablename="partner",
-        column_name="certified",
-        db_column_name="certified",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Partner",
-        tablename="partner",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -587,8 +510,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
+        table_class_name="Charge",
+        tablename="charge",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -607,14 +530,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
-        column_name="account",
-        db_column_name="account",
+        table_class_name="Charge",
+        tablename="charge",
+        column_name="period",
+        db_column_name="period",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Account,
+            "references": Period,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -631,8 +554,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
+        table_class_name="Charge",
+        tablename="charge",
         column_name="order_id",
         db_column_name="order_id",
         column_class_name="Varchar",
@@ -653,14 +576,121 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
-        column_name="channel",
-        db_column_name="channel",
+        table_class_name="Charge",
+        tablename="charge",
+        column_name="amount_fen",
+        db_column_name="amount_fen",
+        column_class_name="BigInt",
+        column_class=BigInt,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Charge",
+        tablename="charge",
+        column_name="span_start",
+        db_column_name="span_start",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Charge",
+        tablename="charge",
+        column_name="span_end",
+        db_column_name="span_end",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RenewalAttempt",
+        tablename="renewal_attempt",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RenewalAttempt",
+        tablename="renewal_attempt",
+        column_name="period",
+        db_column_name="period",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Period,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RenewalAttempt",
+        tablename="renewal_attempt",
+        column_name="attempted_on",
+        db_column_name="attempted_on",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 8,
+            "length": 10,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -675,14 +705,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
-        column_name="code_hash",
-        db_column_name="code_hash",
+        table_class_name="RenewalAttempt",
+        tablename="renewal_attempt",
+        column_name="outcome",
+        db_column_name="outcome",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 128,
+            "length": 16,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -697,8 +727,30 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
+        table_class_name="RenewalAttempt",
+        tablename="renewal_attempt",
+        column_name="order_id",
+        db_column_name="order_id",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RenewalAttempt",
+        tablename="renewal_attempt",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -718,17 +770,18 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
-        column_name="expires_at",
-        db_column_name="expires_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="RenewalAttempt",
+        tablename="renewal_attempt",
+        column_name="unique_key",
+        db_column_name="unique_key",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": TimestamptzNow(),
+            "length": 32,
+            "default": "",
             "null": False,
             "primary_key": False,
-            "unique": False,
+            "unique": True,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -739,71 +792,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
-        column_name="attempts",
-        db_column_name="attempts",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
-        column_name="used",
-        db_column_name="used",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="VerificationCode",
-        tablename="verification_code",
-        column_name="void",
-        db_column_name="void",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
+        table_class_name="LedgerEntry",
+        tablename="ledger_entry",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -822,8 +812,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
+        table_class_name="LedgerEntry",
+        tablename="ledger_entry",
         column_name="account",
         db_column_name="account",
         column_class_name="ForeignKey",
@@ -846,8 +836,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
+        table_class_name="LedgerEntry",
+        tablename="ledger_entry",
         column_name="kind",
         db_column_name="kind",
         column_class_name="Varchar",
@@ -868,15 +858,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
+        table_class_name="LedgerEntry",
+        tablename="ledger_entry",
         column_name="amount_fen",
         db_column_name="amount_fen",
         column_class_name="BigInt",
         column_class=BigInt,
         params={
-            "default": None,
-            "null": True,
+            "default": 0,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -889,15 +879,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
-        column_name="min_amount_fen",
-        db_column_name="min_amount_fen",
+        table_class_name="LedgerEntry",
+        tablename="ledger_entry",
+        column_name="balance_after_fen",
+        db_column_name="balance_after_fen",
         column_class_name="BigInt",
         column_class=BigInt,
         params={
-            "default": None,
-            "null": True,
+            "default": 0,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -910,52 +900,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
-        column_name="rate_permille",
-        db_column_name="rate_permille",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
-        column_name="expires_at",
-        db_column_name="expires_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
-        column_name="used_order_id",
-        db_column_name="used_order_id",
+        table_class_name="LedgerEntry",
+        tablename="ledger_entry",
+        column_name="order_id",
+        db_column_name="order_id",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -974,8 +922,30 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Coupon",
-        tablename="coupon",
+        table_class_name="LedgerEntry",
+        tablename="ledger_entry",
+        column_name="note",
+        db_column_name="note",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LedgerEntry",
+        tablename="ledger_entry",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -983,6 +953,541 @@ async def forwards():
         params={
             "default": TimestamptzNow(),
             "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="login",
+        db_column_name="login",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="failures",
+        db_column_name="failures",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="last_failed_at",
+        db_column_name="last_failed_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="login",
+        db_column_name="login",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="password_hash",
+        db_column_name="password_hash",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="partner",
+        db_column_name="partner",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Partner,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="is_main",
+        db_column_name="is_main",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="company_name",
+        db_column_name="company_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="phone",
+        db_column_name="phone",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="email",
+        db_column_name="email",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="balance_fen",
+        db_column_name="balance_fen",
+        column_class_name="BigInt",
+        column_class=BigInt,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Account",
+        tablename="account",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Partner",
+        tablename="partner",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Partner",
+        tablename="partner",
+        column_name="company_name",
+        db_column_name="company_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Partner",
+        tablename="partner",
+        column_name="certified",
+        db_column_name="certified",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Partner",
+        tablename="partner",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Outbox",
+        tablename="outbox",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Outbox",
+        tablename="outbox",
+        column_name="account",
+        db_column_name="account",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Account,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Outbox",
+        tablename="outbox",
+        column_name="channel",
+        db_column_name="channel",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 8,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Outbox",
+        tablename="outbox",
+        column_name="subject",
+        db_column_name="subject",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Outbox",
+        tablename="outbox",
+        column_name="body",
+        db_column_name="body",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Outbox",
+        tablename="outbox",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Outbox",
+        tablename="outbox",
+        column_name="sent_at",
+        db_column_name="sent_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1232,8 +1737,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Plan",
-        tablename="plan",
+        table_class_name="Coupon",
+        tablename="coupon",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -1252,164 +1757,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Plan",
-        tablename="plan",
-        column_name="partner",
-        db_column_name="partner",
+        table_class_name="Coupon",
+        tablename="coupon",
+        column_name="account",
+        db_column_name="account",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Partner,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Plan",
-        tablename="plan",
-        column_name="auto_renew",
-        db_column_name="auto_renew",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Plan",
-        tablename="plan",
-        column_name="auto_renew_months",
-        db_column_name="auto_renew_months",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Plan",
-        tablename="plan",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="login",
-        db_column_name="login",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="password_hash",
-        db_column_name="password_hash",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="partner",
-        db_column_name="partner",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Partner,
+            "references": Account,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -1426,35 +1781,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="is_main",
-        db_column_name="is_main",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="company_name",
-        db_column_name="company_name",
+        table_class_name="Coupon",
+        tablename="coupon",
+        column_name="kind",
+        db_column_name="kind",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 200,
+            "length": 16,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -1469,59 +1803,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="phone",
-        db_column_name="phone",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 32,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="email",
-        db_column_name="email",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="balance_fen",
-        db_column_name="balance_fen",
+        table_class_name="Coupon",
+        tablename="coupon",
+        column_name="amount_fen",
+        db_column_name="amount_fen",
         column_class_name="BigInt",
         column_class=BigInt,
         params={
-            "default": 0,
-            "null": False,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1534,15 +1824,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Account",
-        tablename="account",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="Coupon",
+        tablename="coupon",
+        column_name="min_amount_fen",
+        db_column_name="min_amount_fen",
+        column_class_name="BigInt",
+        column_class=BigInt,
         params={
-            "default": TimestamptzNow(),
-            "null": False,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1555,57 +1845,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LoginAttempt",
-        tablename="login_attempt",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="LoginAttempt",
-        tablename="login_attempt",
-        column_name="login",
-        db_column_name="login",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="LoginAttempt",
-        tablename="login_attempt",
-        column_name="failures",
-        db_column_name="failures",
+        table_class_name="Coupon",
+        tablename="coupon",
+        column_name="rate_permille",
+        db_column_name="rate_permille",
         column_class_name="Integer",
         column_class=Integer,
         params={
-            "default": 0,
-            "null": False,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1618,10 +1866,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LoginAttempt",
-        tablename="login_attempt",
-        column_name="last_failed_at",
-        db_column_name="last_failed_at",
+        table_class_name="Coupon",
+        tablename="coupon",
+        column_name="expires_at",
+        db_column_name="expires_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -1639,37 +1887,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
+        table_class_name="Coupon",
+        tablename="coupon",
+        column_name="used_order_id",
+        db_column_name="used_order_id",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="plan",
-        db_column_name="plan",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Plan,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
+            "length": 32,
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1683,166 +1909,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="order",
-        db_column_name="order",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": SupportOrder,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="level",
-        db_column_name="level",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="months",
-        db_column_name="months",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="is_renewal",
-        db_column_name="is_renewal",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="start",
-        db_column_name="start",
+        table_class_name="Coupon",
+        tablename="coupon",
+        column_name="created_at",
+        db_column_name="created_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
             "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="end",
-        db_column_name="end",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="paid_at",
-        db_column_name="paid_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Period",
-        tablename="period",
-        column_name="status",
-        db_column_name="status",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "active",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -2211,6 +2285,50 @@ async def forwards():
     manager.add_column(
         table_class_name="SupportOrder",
         tablename="support_order",
+        column_name="request_key",
+        db_column_name="request_key",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="SupportOrder",
+        tablename="support_order",
+        column_name="payment_ref",
+        db_column_name="payment_ref",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="SupportOrder",
+        tablename="support_order",
         column_name="auto",
         db_column_name="auto",
         column_class_name="Boolean",
@@ -2336,8 +2454,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Charge",
-        tablename="charge",
+        table_class_name="VerificationCode",
+        tablename="verification_code",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -2356,137 +2474,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Charge",
-        tablename="charge",
-        column_name="period",
-        db_column_name="period",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Period,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Charge",
-        tablename="charge",
-        column_name="order_id",
-        db_column_name="order_id",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 32,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Charge",
-        tablename="charge",
-        column_name="amount_fen",
-        db_column_name="amount_fen",
-        column_class_name="BigInt",
-        column_class=BigInt,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Charge",
-        tablename="charge",
-        column_name="span_start",
-        db_column_name="span_start",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Charge",
-        tablename="charge",
-        column_name="span_end",
-        db_column_name="span_end",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Outbox",
-        tablename="outbox",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Outbox",
-        tablename="outbox",
+        table_class_name="VerificationCode",
+        tablename="verification_code",
         column_name="account",
         db_column_name="account",
         column_class_name="ForeignKey",
@@ -2509,8 +2498,30 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Outbox",
-        tablename="outbox",
+        table_class_name="VerificationCode",
+        tablename="verification_code",
+        column_name="order_id",
+        db_column_name="order_id",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="VerificationCode",
+        tablename="verification_code",
         column_name="channel",
         db_column_name="channel",
         column_class_name="Varchar",
@@ -2531,14 +2542,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Outbox",
-        tablename="outbox",
-        column_name="subject",
-        db_column_name="subject",
+        table_class_name="VerificationCode",
+        tablename="verification_code",
+        column_name="code_hash",
+        db_column_name="code_hash",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 200,
+            "length": 128,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -2553,29 +2564,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Outbox",
-        tablename="outbox",
-        column_name="body",
-        db_column_name="body",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Outbox",
-        tablename="outbox",
+        table_class_name="VerificationCode",
+        tablename="verification_code",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -2595,15 +2585,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Outbox",
-        tablename="outbox",
-        column_name="sent_at",
-        db_column_name="sent_at",
+        table_class_name="VerificationCode",
+        tablename="verification_code",
+        column_name="expires_at",
+        db_column_name="expires_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
-            "default": None,
-            "null": True,
+            "default": TimestamptzNow(),
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -2616,8 +2606,71 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerEntry",
-        tablename="ledger_entry",
+        table_class_name="VerificationCode",
+        tablename="verification_code",
+        column_name="attempts",
+        db_column_name="attempts",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="VerificationCode",
+        tablename="verification_code",
+        column_name="used",
+        db_column_name="used",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="VerificationCode",
+        tablename="verification_code",
+        column_name="void",
+        db_column_name="void",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Period",
+        tablename="period",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -2636,14 +2689,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerEntry",
-        tablename="ledger_entry",
-        column_name="account",
-        db_column_name="account",
+        table_class_name="Period",
+        tablename="period",
+        column_name="plan",
+        db_column_name="plan",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Account,
+            "references": Plan,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -2660,10 +2713,34 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerEntry",
-        tablename="ledger_entry",
-        column_name="kind",
-        db_column_name="kind",
+        table_class_name="Period",
+        tablename="period",
+        column_name="order",
+        db_column_name="order",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": SupportOrder,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Period",
+        tablename="period",
+        column_name="level",
+        db_column_name="level",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -2682,12 +2759,12 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerEntry",
-        tablename="ledger_entry",
-        column_name="amount_fen",
-        db_column_name="amount_fen",
-        column_class_name="BigInt",
-        column_class=BigInt,
+        table_class_name="Period",
+        tablename="period",
+        column_name="months",
+        db_column_name="months",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
             "default": 0,
             "null": False,
@@ -2703,14 +2780,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerEntry",
-        tablename="ledger_entry",
-        column_name="balance_after_fen",
-        db_column_name="balance_after_fen",
-        column_class_name="BigInt",
-        column_class=BigInt,
+        table_class_name="Period",
+        tablename="period",
+        column_name="is_renewal",
+        db_column_name="is_renewal",
+        column_class_name="Boolean",
+        column_class=Boolean,
         params={
-            "default": 0,
+            "default": False,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -2724,18 +2801,125 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerEntry",
-        tablename="ledger_entry",
-        column_name="order_id",
-        db_column_name="order_id",
+        table_class_name="Period",
+        tablename="period",
+        column_name="start",
+        db_column_name="start",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Period",
+        tablename="period",
+        column_name="end",
+        db_column_name="end",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Period",
+        tablename="period",
+        column_name="paid_at",
+        db_column_name="paid_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Period",
+        tablename="period",
+        column_name="status",
+        db_column_name="status",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 32,
-            "default": None,
+            "length": 16,
+            "default": "active",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Plan",
+        tablename="plan",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Plan",
+        tablename="plan",
+        column_name="partner",
+        db_column_name="partner",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Partner,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
             "null": True,
             "primary_key": False,
-            "unique": False,
+            "unique": True,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -2746,15 +2930,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerEntry",
-        tablename="ledger_entry",
-        column_name="note",
-        db_column_name="note",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="Plan",
+        tablename="plan",
+        column_name="auto_renew",
+        db_column_name="auto_renew",
+        column_class_name="Boolean",
+        column_class=Boolean,
         params={
-            "length": 200,
-            "default": "",
+            "default": False,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -2768,8 +2951,29 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerEntry",
-        tablename="ledger_entry",
+        table_class_name="Plan",
+        tablename="plan",
+        column_name="auto_renew_months",
+        db_column_name="auto_renew_months",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Plan",
+        tablename="plan",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",

@@ -1,0 +1,14 @@
+"""Due jobs, run by `partner-console tick` and by the server's scheduler: each is safe to run twice
+and from several workers at once (conditional updates and unique keys decide who does the work)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from models.services import orders
+
+
+async def run_due(now: datetime, *, order_lapse_days: int = 7) -> dict[str, int]:
+    """Returns what each job did, for the log and the CLI."""
+    done = {"lapsed_orders": await orders.lapse(now, order_lapse_days)}
+    return done
