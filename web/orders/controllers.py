@@ -156,7 +156,7 @@ class SandboxGatewayController(Controller):
         await payments.online_notification(gateway, payload, signature, now)
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
 
-    @post("/notify")
+    @post("/notify", status_code=200)
     async def notify(self, request: Request, now: datetime) -> Response:
         """The callback as the payment site sends it: form fields plus an X-Signature header."""
         payload = await form_data(request)
