@@ -5,7 +5,7 @@ CONSOLE := $(VENV)/bin/partner-console
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CONSOLE_DATABASE_URL ?= sqlite:///$(CURDIR)/var/console.sqlite3
 
-.PHONY: run install catalogs system-deps test test-unit test-e2e messages bench
+.PHONY: run install catalogs system-deps test test-unit test-e2e test-postgres messages bench
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,10 +31,21 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
+# The unit suite runs twice: on SQLite (the default) and on a throwaway PostgreSQL server.
+PG_DIR := /tmp/partner-console-pg-test
+PG_PORT ?= $(shell python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
 test: install system-deps
 	$(PY) tools/catalogs.py check
 	$(PY) -m pytest tests/unit -q
-	$(PY) -m pytest tests/e2e -q -p no:randomly
+	$(MAKE) --no-print-directory test-postgres
+	$(PY) -m pytest tests/e2e -q
+
+test-postgres: install
+	@url=$$(tools/pg_test_server.sh start $(PG_DIR) $(PG_PORT)) && \
+	trap 'tools/pg_test_server.sh stop $(PG_DIR)' EXIT && \
+	echo "unit tests on $$url" && \
+	CONSOLE_TEST_PG_URL=$$url $(PY) -m pytest tests/unit -q -k "not rules"
 
 test-unit: install
 	$(PY) -m pytest tests/unit -q

@@ -49,8 +49,9 @@ async def settle(order_id: str, now: datetime, *, payer_id: int | None, payment_
     account whose balance pays (None when the money came from outside: online or offline)."""
     async with write_transaction():
         order = await orders.get(order_id)
-        if is_postgres():  # one payment at a time per company: its plan is one chain
+        if is_postgres():  # one payment at a time per company (its plan is one chain); then read it afresh
             await Partner.select(Partner.id).where(Partner.id == order["partner"]).lock_rows()
+            order = await orders.get(order_id)
         if order["status"] == orders.PAID:
             return order
         await orders.precheck(order, now)

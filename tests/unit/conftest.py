@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 
 import pytest
 from litestar.testing import AsyncTestClient
-from piccolo.table import create_db_tables
+from piccolo.table import create_db_tables, drop_db_tables
 
 from models.db import engine_from_url, use_engine
 from models.rules.periods import BEIJING
@@ -18,12 +19,19 @@ from web.settings import Settings
 START = datetime(2024, 1, 1, 10, 30, tzinfo=BEIJING)
 
 
+# CONSOLE_TEST_PG_URL runs the same suite against PostgreSQL (make test starts a throwaway server).
+PG_URL = os.environ.get("CONSOLE_TEST_PG_URL")
+
+
 @pytest.fixture
 async def db(tmp_path):
-    url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
+    url = PG_URL or f"sqlite:///{tmp_path / 'console.sqlite3'}"
     engine = engine_from_url(url)
     use_engine(engine)
-    await engine.run_ddl("PRAGMA journal_mode=WAL")
+    if PG_URL:
+        await drop_db_tables(*ALL_TABLES)
+    else:
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
     await create_db_tables(*ALL_TABLES)
     return url
 
