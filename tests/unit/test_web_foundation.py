@@ -86,3 +86,10 @@ async def test_sign_out(client, demo):
     response = await post_form(client, "/logout", {}, token_from="/plan")
     assert response.status_code == 303
     assert (await client.get("/plan", follow_redirects=False)).status_code == 303
+
+
+async def test_an_expired_session_asks_to_sign_in_again(client, demo, clock):
+    await sign_in(client, "partner-a")
+    clock.advance(hours=8, seconds=1)
+    response = await client.get("/plan", follow_redirects=True)
+    assert "请登录后继续" in response.text
