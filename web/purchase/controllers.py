@@ -85,19 +85,17 @@ class PurchaseController(Controller):
     async def place_order(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
         data = await form_data(request)
         level, months, errors = choice_from(data)
-        if not errors and data.get("agree") != "yes":
+        if errors:  # the hidden choice was tampered with: start again from the change page
+            return Redirect(path="/plan/change", status_code=303)
+        status = 400
+        if data.get("agree") != "yes":
             errors["agree"] = _("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
-        if not errors:
+        else:
             try:
                 order_id = await purchase.place(account, level, months, data.get("request_key") or None, now)
                 return Redirect(path=f"/orders/{order_id}/pay", status_code=303)
             except DomainError as exc:
-                errors = error_dict(exc, "agree")
-                status = exc.status_code
-        else:
-            status = 400
-        context = purchase_context(account, level, months, {} if "level" not in errors and "months" not in errors else errors, now)
+                errors, status = error_dict(exc, "agree"), exc.status_code
+        context = purchase_context(account, level, months, {}, now)
         context.update(errors=errors, request_key=data.get("request_key") or secrets.token_hex(16))
-        if context["amount"] is None:
-            return Redirect(path="/plan/change", status_code=303)
         return page(request, "purchase/spec.html", context, status_code=status)
