@@ -5,6 +5,7 @@ from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.pages.controllers import PagesController
 from web.plans.controllers import PlanController
 from web.purchase.controllers import PurchaseController
+from web.unsubscribe.controllers import UnsubscribeController
 
-ROUTES = [AccountController, PlanController, PurchaseController, OrdersController, SandboxGatewayController,
+ROUTES = [UnsubscribeController, AccountController, PlanController, PurchaseController, OrdersController, SandboxGatewayController,
           PagesController]

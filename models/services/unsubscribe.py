@@ -1,0 +1,346 @@
+"""Unsubscribing a plan (退订, guide chapter 6; SPEC.md §5): the quote, the five-day rule, the refund.
+
+One quote function serves the page and the submission, so the amounts shown are the amounts refunded
+(`quote` → page; `submit` recomputes with the same function inside the refunding transaction and never
+trusts posted numbers).
+
+Decisions, stated once:
+- **What is refunded**: every period still running or to come (the current one and paid renewals), together;
+  the plan is then Basic. Periods are marked `refunded`, not shortened.
+- **Five-day no-reason unsubscribe** covers the purchase as it was bought: the current period must be a new
+  purchase (`Period.is_renewal` False), paid at most 120 hours ago (the 120th hour included), with no charge
+  from any other order — a change of level (an upgrade, or a downgrade after one) is not a new purchase, so a
+  changed period is always unsubscribed with fee and consumed amount. The quota is counted per account (the
+  one unsubscribing) per Beijing natural year from `Unsubscription.five_day`, against `Settings.five_day_quota`.
+  Renewals not started are refunded whole in either case (the rule in `refunds.unsubscribe_row`).
+- **Vouchers** (代金券) used on the orders of the refunded periods are re-issued on a five-day unsubscribe;
+  discount coupons never are (their effect is already in the cash paid).
+- **Where the money goes**: each period's refund is credited to the balance of the account that paid its
+  purchase or renewal order (the main account for 合作伙伴代付, otherwise the account that placed it; an order
+  paid online or by contract is refunded to the placing account's balance, as the guide's 退还余额 says).
+  Any account of the company may unsubscribe the company's plan.
+- **Auto-renew** is switched off: a Basic plan has nothing to renew.
+- **Amounts depend on the hour**: a quote carries `computed_at` (now, floored to the hour). A submission whose
+  `computed_at` is not the current hour, or whose period list differs from the current one, is refused with
+  `QuoteStale` (carrying the fresh quote and whether any amount changed) before anything is written.
+- **Double submit**: the form's request key is the list of period ids it quoted (`period_key`). Those periods
+  are marked refunded in the same transaction that writes the Unsubscription, whose `created_at` equals the
+  refunded orders' `closed_at`; a second submission for periods already refunded finds that Unsubscription and
+  returns it (`replayed=True`). No extra column is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from models.db import is_postgres, write_transaction
+from models.rules.money import format_money, to_fen
+from models.rules.periods import BEIJING, hour_floor, to_beijing
+from models.rules.pricing import BASIC, VOUCHER
+from models.rules.refunds import (
+    UnsubscribeRow,
+    UnsubscribeTotals,
+    five_day_eligible,
+    five_day_remaining_after,
+    quota_year_end,
+    unsubscribe_quote,
+)
+from models.services import coupons, ledger, orders
+from models.services.errors import Conflict, DomainError, N_, NotFound
+from models.services.notifications import notify
+from models.services.plans import plan_state
+from models.tables import Account, Charge, Coupon, LedgerEntry, Partner, Period, Plan, SupportOrder, Unsubscription
+
+#: 请选择退订原因 (SPEC.md §5): stored code → message id.
+REASONS: dict[str, str] = {
+    "wrong_spec": N_("购买云服务时选择参数错误"),
+    "surplus": N_("业务部署后，退订多购买的云服务"),
+    "test_done": N_("业务测试完毕退订"),
+    "hard_to_use": N_("云服务不好用"),
+    "unsuitable": N_("云服务不满足业务部署需求"),
+    "unfixable": N_("云服务故障无法修复"),
+    "other": N_("其他"),
+}
+OTHER = "other"
+COMMENT_MAX = 500
+#: Orders whose money sits in a period's charges and is given back with it.
+REFUNDABLE_KINDS = ("purchase", "renewal", "upgrade")
+
+NOT_FIVE_DAY_RENEWAL = N_("当前周期为续费周期，不适用五天无理由退订。")
+NOT_FIVE_DAY_CHANGED = N_("当前周期在购买后变更过规格，不再是新购，不适用五天无理由退订。")
+NOT_FIVE_DAY_LATE = N_("距支付已超过5×24小时，不适用五天无理由退订。")
+NOT_FIVE_DAY_QUOTA = N_("本年度五天无理由退订次数已用完。")
+
+
+class AlreadyBasic(Conflict):
+    def __init__(self) -> None:
+        super().__init__(N_("贵公司的支持计划当前为基础级，没有可退订的支持计划。"))
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    """One row of the fee table: a period with what it was bought by and its amounts."""
+
+    period_id: int
+    order_id: str
+    level: str
+    months: int
+    is_renewal: bool
+    start: datetime
+    end: datetime
+    not_started: bool
+    row: UnsubscribeRow
+
+
+@dataclass(frozen=True)
+class UnsubscribeQuote:
+    plan_id: int
+    level: str
+    lines: tuple[QuoteLine, ...]
+    totals: UnsubscribeTotals
+    five_day: bool
+    not_five_day_because: str | None  # message id, when a new purchase misses the five-day rule
+    quota: int
+    used_this_year: int
+    remaining_after: int  # five-day unsubscribes left this year once this one is done
+    year_end: date
+    computed_at: datetime  # the hour the amounts were computed for (Beijing, floored)
+
+    @property
+    def period_key(self) -> str:
+        """The form's request key: the periods this quote refunds."""
+        return ",".join(str(line.period_id) for line in self.lines)
+
+    def amounts(self) -> tuple:
+        """Everything a person reads on the page, to tell whether a recomputation changed anything."""
+        return (self.five_day, self.totals, tuple((line.period_id, line.row.paid, line.row.consumed, line.row.fee,
+                                                   line.row.refund) for line in self.lines))
+
+
+class QuoteStale(Conflict):
+    """The page's amounts were computed for an earlier hour (or other periods): show the fresh ones first."""
+
+    def __init__(self, fresh: UnsubscribeQuote, changed: bool) -> None:
+        if changed:
+            super().__init__(N_("退订金额按整点计算，您提交时金额已按 %(time)s 重新计算并发生了变化。未做任何退订，请核对新的金额后再次确认并提交。"),
+                             time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"))
+        else:
+            super().__init__(N_("退订金额按整点计算，您提交时已过整点，金额已按 %(time)s 重新计算（金额未变）。未做任何退订，请核对后再次确认并提交。"),
+                             time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"))
+        self.fresh = fresh
+        self.changed = changed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    unsubscription_id: int
+    replayed: bool  # True: this submission had already been done; nothing was refunded twice
+
+
+def year_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """[1 Jan 00:00, next 1 Jan 00:00) of the Beijing natural year of `now`."""
+    year = to_beijing(now).year
+    return datetime(year, 1, 1, tzinfo=BEIJING), datetime(year + 1, 1, 1, tzinfo=BEIJING)
+
+
+async def five_day_used(account_id: int, now: datetime) -> int:
+    """Five-day unsubscribes this account made in the Beijing natural year of `now`."""
+    start, end = year_bounds(now)
+    return await Unsubscription.count().where(
+        (Unsubscription.account == account_id) & Unsubscription.five_day.eq(True)
+        & (Unsubscription.created_at >= start) & (Unsubscription.created_at < end)
+    )
+
+
+async def _foreign_charges(period: dict) -> bool:
+    """True when some charge of the period came from another order than the one that bought it (a change)."""
+    return await Charge.exists().where((Charge.period == period["id"]) & (Charge.order_id != period["order"]))
+
+
+async def quote(account: dict, now: datetime, quota: int) -> UnsubscribeQuote:
+    """What unsubscribing now would refund (the page, and the submission: the same function)."""
+    state = await plan_state(account["partner"], now)
+    if state.current is None or state.level == BASIC or state.plan_id is None:
+        raise AlreadyBasic()
+    chain = [state.current] + state.upcoming
+    used = await five_day_used(account["id"], now)
+    current = state.current
+    reason = None
+    if current["is_renewal"]:
+        reason = NOT_FIVE_DAY_RENEWAL
+    elif await _foreign_charges(current):
+        reason = NOT_FIVE_DAY_CHANGED
+    elif not five_day_eligible(True, current["paid_at"], now, used_this_year=0, yearly_quota=1):  # the window alone
+        reason = NOT_FIVE_DAY_LATE
+    elif not five_day_eligible(True, current["paid_at"], now, used, quota):
+        reason = NOT_FIVE_DAY_QUOTA
+    five_day = reason is None
+    live = [(p, v) for p, v in zip(chain, state.views) if now <= v.end]
+    rows, totals = unsubscribe_quote([v for _, v in live], now, five_day)
+    lines = tuple(
+        QuoteLine(period_id=p["id"], order_id=p["order"], level=p["level"], months=p["months"],
+                  is_renewal=p["is_renewal"], start=p["start"], end=p["end"], not_started=now < v.start,
+                  row=row)
+        for (p, v), row in zip(live, rows)
+    )
+    remaining = five_day_remaining_after(used, quota) if five_day else max(0, quota - used)
+    return UnsubscribeQuote(
+        plan_id=state.plan_id, level=state.level, lines=lines, totals=totals, five_day=five_day,
+        not_five_day_because=reason,
+        quota=quota, used_this_year=used, remaining_after=remaining, year_end=quota_year_end(now),
+        computed_at=hour_floor(now),
+    )
+
+
+def check_form(reason: str, comment: str, confirmed: bool) -> list[DomainError]:
+    """Every problem of the form at once, each for its field."""
+    problems: list[DomainError] = []
+    if reason not in REASONS:
+        problems.append(DomainError(N_("请选择退订原因。"), field="reason"))
+    text = comment.strip()
+    if len(text) > COMMENT_MAX:
+        problems.append(DomainError(N_("退订原因说明不能超过%(max)s个字符（当前%(count)s个）。"), field="comment",
+                                    max=COMMENT_MAX, count=len(text)))
+    elif reason == OTHER and not text:
+        problems.append(DomainError(N_("选择“其他”时，请填写退订原因说明（1至500个字符）。"), field="comment"))
+    if not confirmed:
+        problems.append(DomainError(N_("请勾选“我已确认本次退订金额和相关费用。”"), field="confirm"))
+    return problems
+
+
+def parse_period_key(key: str | None) -> list[int]:
+    ids = []
+    for part in (key or "").split(","):
+        part = part.strip()
+        if not part.isdigit() or len(part) > 12:
+            return []
+        ids.append(int(part))
+    return ids
+
+
+async def _replayed(account: dict, period_key: str | None) -> int | None:
+    """The Unsubscription that already refunded exactly these periods of this company's plan, if any."""
+    ids = parse_period_key(period_key)
+    if not ids:
+        return None
+    periods = await Period.select(Period.id, Period.status, Period.plan, Period.order.closed_at.as_alias("closed_at"),
+                                  Period.plan.partner.as_alias("partner")).where(Period.id.is_in(ids))
+    if len(periods) != len(set(ids)) or any(p["partner"] != account["partner"] or p["status"] != "refunded"
+                                            for p in periods):
+        return None
+    plan_id, closed_at = periods[0]["plan"], periods[0]["closed_at"]
+    found = await Unsubscription.select(Unsubscription.id).where(
+        (Unsubscription.plan == plan_id) & (Unsubscription.created_at == closed_at)).first()
+    if found is None:
+        found = await Unsubscription.select(Unsubscription.id).where(Unsubscription.plan == plan_id).order_by(
+            Unsubscription.id, ascending=False).first()
+    return found["id"] if found else None
+
+
+async def _still_same(account: dict, fresh: UnsubscribeQuote, period_key: str | None,
+                      computed_at: datetime | None, now: datetime, quota: int) -> None:
+    """Refuse (QuoteStale) when the page's amounts are not the ones that would be refunded now."""
+    if period_key == fresh.period_key and computed_at is not None and hour_floor(computed_at) == fresh.computed_at:
+        return
+    changed = True
+    if period_key == fresh.period_key and computed_at is not None and computed_at <= now:
+        try:
+            earlier = await quote(account, computed_at, quota)
+        except DomainError:
+            earlier = None
+        changed = earlier is None or earlier.amounts() != fresh.amounts()
+    raise QuoteStale(fresh, changed)
+
+
+async def submit(account: dict, *, reason: str, comment: str, confirmed: bool, period_key: str | None,
+                 computed_at: datetime | None, now: datetime, quota: int) -> Outcome:
+    """退订: recompute, refund every period to the balance, store the reason, mark the orders 已退订 — one
+    transaction. Bad input, a plan already Basic or a stale page change nothing."""
+    problems = check_form(reason, comment, confirmed)
+    if problems:
+        raise problems[0]
+    comment = comment.strip() if reason == OTHER or comment.strip() else ""
+    async with write_transaction():
+        if is_postgres():  # one change at a time per company: its plan is one chain
+            await Partner.select(Partner.id).where(Partner.id == account["partner"]).lock_rows()
+        earlier = await _replayed(account, period_key)
+        if earlier is not None:
+            return Outcome(earlier, replayed=True)
+        fresh = await quote(account, now, quota)
+        await _still_same(account, fresh, period_key, computed_at, now, quota)
+        unsubscription_id = await _refund(account, fresh, reason, comment, now)
+    return Outcome(unsubscription_id, replayed=False)
+
+
+async def _refund(account: dict, q: UnsubscribeQuote, reason: str, comment: str, now: datetime) -> int:
+    period_ids = [line.period_id for line in q.lines]
+    await Period.update({Period.status: "refunded"}).where(Period.id.is_in(period_ids) & (Period.status == "active"))
+    charge_orders = await Charge.select(Charge.order_id).where(Charge.period.is_in(period_ids))
+    order_ids = sorted({line.order_id for line in q.lines} | {c["order_id"] for c in charge_orders})
+    refunded = await SupportOrder.update({
+        SupportOrder.status: orders.REFUNDED, SupportOrder.refund_reason: reason,
+        SupportOrder.refund_comment: comment, SupportOrder.closed_at: now,
+    }).where(SupportOrder.id.is_in(order_ids) & (SupportOrder.status == orders.PAID)
+             & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS))).returning(SupportOrder.id, SupportOrder.coupon)
+    buyers = {o["id"]: o for o in await SupportOrder.select(
+        SupportOrder.id, SupportOrder.account, SupportOrder.payer).where(
+        SupportOrder.id.is_in([line.order_id for line in q.lines]))}
+    credited: dict[int, int] = {}
+    for line in q.lines:
+        fen = to_fen(line.row.refund)
+        if fen <= 0:
+            continue
+        buyer = buyers[line.order_id]
+        to_account = buyer["payer"] or buyer["account"]
+        await ledger.credit(to_account, fen, now, kind="refund", order_id=line.order_id, note="unsubscribe")
+        credited[to_account] = credited.get(to_account, 0) + fen
+    reissued = 0
+    if q.five_day:
+        coupon_ids = [o["coupon"] for o in refunded if o["coupon"]]
+        if coupon_ids:
+            vouchers = await Coupon.select(Coupon.id).where(Coupon.id.is_in(coupon_ids) & (Coupon.kind == VOUCHER))
+            for voucher in vouchers:
+                await coupons.reissue(voucher["id"])
+            reissued = len(vouchers)
+    await Plan.update({Plan.auto_renew: False}).where(Plan.id == q.plan_id)
+    t = q.totals
+    row = (await Unsubscription.insert(Unsubscription(
+        account=account["id"], plan=q.plan_id, five_day=q.five_day, reason=reason, comment=comment,
+        paid_fen=to_fen(t.paid), consumed_fen=to_fen(t.consumed), fee_fen=to_fen(t.fee), refund_fen=to_fen(t.refund),
+        created_at=now,
+    )).returning(Unsubscription.id))[0]
+    money = lambda amount: format_money(amount, "zh_CN")  # noqa: E731
+    body = (f"您的合作伙伴支持计划已退订，恢复为基础级。{'本次为五天无理由退订。' if q.five_day else ''}"
+            f"实付金额 {money(t.paid)}，已消费金额 {money(t.consumed)}，手续费 {money(t.fee)}，"
+            f"退订金额 {money(t.refund)} 已退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
+            + (f"已退还代金券 {reissued} 张。" if reissued else ""))
+    await notify(account["id"], "支持计划已退订", body, now)
+    for other, fen in credited.items():
+        if other != account["id"]:
+            await notify(other, "退订退款已到账",
+                         f"帐号 {account['login']} 退订了合作伙伴支持计划，您支付的订单退款 {money(fen)} 已退还至您的余额。",
+                         now)
+    return row["id"]
+
+
+async def result(account: dict, unsubscription_id: int) -> dict:
+    """The result page: the stored amounts, the reason, the orders marked 已退订 and where the money went."""
+    row = await Unsubscription.select(Unsubscription.all_columns(),
+                                      Unsubscription.plan.partner.as_alias("partner"),
+                                      Unsubscription.account.login.as_alias("login")).where(
+        Unsubscription.id == unsubscription_id).first()
+    if row is None or row["partner"] != account["partner"]:
+        raise NotFound(N_("退订记录不存在。"))
+    refunded = await SupportOrder.select().where(
+        (SupportOrder.partner == row["partner"]) & (SupportOrder.status == orders.REFUNDED)
+        & (SupportOrder.closed_at == row["created_at"])).order_by(SupportOrder.created_at)
+    credits = await LedgerEntry.select(LedgerEntry.amount_fen, LedgerEntry.account.login.as_alias("login")).where(
+        (LedgerEntry.kind == "refund") & (LedgerEntry.created_at == row["created_at"])
+        & LedgerEntry.order_id.is_in([o["id"] for o in refunded] or [""])).order_by(LedgerEntry.id)
+    by_login: dict[str, int] = {}
+    for c in credits:
+        by_login[c["login"]] = by_login.get(c["login"], 0) + c["amount_fen"]
+    balance = await Account.select(Account.balance_fen).where(Account.id == account["id"]).first()
+    return {"unsubscription": row, "reason_text": REASONS.get(row["reason"], row["reason"]), "orders": refunded,
+            "credits": sorted(by_login.items()), "balance_fen": balance["balance_fen"]}
