@@ -1,6 +1,7 @@
 """Every controller of the console, in one list for the app factory."""
 
 from web.account.controllers import AccountController
+from web.changes.controllers import ChangeController
 from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.pages.controllers import PagesController
 from web.plans.controllers import PlanController
@@ -8,4 +9,4 @@ from web.purchase.controllers import PurchaseController
 from web.unsubscribe.controllers import UnsubscribeController
 
 ROUTES = [UnsubscribeController, AccountController, PlanController, PurchaseController, OrdersController, SandboxGatewayController,
-          PagesController]
+          PagesController, ChangeController]

@@ -1,3 +1,4 @@
 """Imports every module that registers an order kind, so paying any order knows what it does."""
 
 from models.services import purchase  # noqa: F401
+from models.services import changes  # noqa: F401

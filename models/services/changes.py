@@ -1,0 +1,367 @@
+"""Changing the level of a running plan (变更规格, guide chapter 4; SPEC.md §4).
+
+Upgrade (标准级 → 尊享级): a supplementary fee (补交的费用) is quoted, stored as a Quote row and becomes a pending
+order of kind "upgrade", paid like a purchase (payment page, 身份验证). Paying it adds one Charge per current/future
+period (the period's share of the fee, over the span it pays for) and makes those periods Premium; the end date does
+not change. An unpaid upgrade order changes nothing.
+
+Downgrade (尊享级 → 标准级): no payment. One transaction adds a negative Charge per period, makes the periods
+Standard, credits the refund (退费金额) to the balance of the account that asked, and records a paid order of kind
+"downgrade" so it shows in the order list. Standard → Basic is not a change: it is 更多 > 退订.
+
+The quote is frozen (SPEC.md §4): what the spec page showed is what is charged or refunded when confirmed within
+QUOTE_VALID_FOR; an older quote is recomputed at confirmation and, if the amount differs, nothing is created and
+the page shows the new amount (QuoteChanged).
+
+An upgrade order left on the payment page: it may be paid while its quote is fresh, or later if the fee computed
+at the moment of payment is still exactly the order's amount (proration works in whole hours, so the value changes
+at most once an hour). Otherwise its precheck refuses it with a clear message and the person cancels it and
+changes again: the fee paid never differs silently from what the periods are worth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from models.db import is_postgres, write_transaction
+from models.rules.eligibility import purchase_refusal
+from models.rules.money import ZERO, format_money, round_fen, to_fen
+from models.rules.pricing import PREMIUM, STANDARD
+from models.rules.proration import PeriodQuote, PeriodView, downgrade_breakdown, upgrade_breakdown
+from models.services import ledger, orders
+from models.services.accounts import get_account, main_account_of
+from models.services.errors import Conflict, DomainError, N_, NotFound
+from models.services.notifications import notify
+from models.services.plans import CATALOG, PlanState, plan_state
+from models.services.purchase import REFUSALS, PurchaseRefused
+from models.tables import Charge, Partner, Period, Quote, SupportOrder
+
+UPGRADE, DOWNGRADE = "upgrade", "downgrade"
+#: What a quote is good for (SPEC.md §4): confirmed within this, its amount is the amount.
+QUOTE_VALID_FOR = timedelta(minutes=15)
+#: The one change each current level offers.
+TARGETS = {STANDARD: (UPGRADE, PREMIUM), PREMIUM: (DOWNGRADE, STANDARD)}
+#: Order kinds that change the level of a plan; one pending at a time per company.
+CHANGE_KINDS = (UPGRADE,)
+
+NO_RUNNING_PLAN = N_("贵公司当前没有生效中的标准级或尊享级支持计划，无法变更规格。")
+NOT_OFFERED = N_("请选择要变更的规格。")
+PENDING_CHANGE = N_("贵公司已有一个待支付的变更订单 %(order)s。请先支付或取消该订单，再进行新的变更。")
+LEVEL_CHANGED = N_("该计划的规格已变化，此变更订单不能再支付。请取消该订单。")
+QUOTE_EXPIRED = N_("该升级订单的报价已超过15分钟，按当前时间计算的补交费用已不同，不能再按原金额支付。请取消该订单，然后重新变更。")
+QUOTE_INVALID = N_("报价已失效，请核对重新计算的金额后再确认变更。")
+
+
+class QuoteChanged(Conflict):
+    """The quote is older than 15 minutes (or unknown) and the amount is now different: nothing was created."""
+
+    def __init__(self, kind: str, old_fen: int | None, new_fen: int):
+        if old_fen is None:
+            super().__init__(QUOTE_INVALID, field="quote")
+        elif kind == UPGRADE:
+            super().__init__(N_("报价已超过15分钟，补交的费用已按当前时间重新计算：原为 %(old)s，现为 %(new)s。请核对后再确认变更。"),
+                             field="quote", old=_yuan(old_fen), new=_yuan(new_fen))
+        else:
+            super().__init__(N_("报价已超过15分钟，退费金额已按当前时间重新计算：原为 %(old)s，现为 %(new)s。请核对后再确认变更。"),
+                             field="quote", old=_yuan(old_fen), new=_yuan(new_fen))
+        self.kind, self.old_fen, self.new_fen = kind, old_fen, new_fen
+
+
+def _yuan(fen: int) -> str:
+    return format_money(fen, "zh_CN")
+
+
+@dataclass
+class ChangeQuote:
+    """What a change costs or refunds at a moment, with one line per period for the explanation."""
+
+    kind: str  # upgrade | downgrade
+    current_level: str
+    new_level: str
+    amount: Decimal
+    lines: list[PeriodQuote]
+    at: datetime
+    quote_id: int | None = None
+
+    @property
+    def amount_fen(self) -> int:
+        return to_fen(self.amount)
+
+    @property
+    def old_unused(self) -> Decimal:
+        return round_fen(sum((line.old_unused for line in self.lines), ZERO))
+
+    @property
+    def new_share(self) -> Decimal:
+        return round_fen(sum((line.new_price_share for line in self.lines), ZERO))
+
+
+@dataclass
+class ChangeOptions:
+    """What the change page offers a running plan."""
+
+    state: PlanState
+    current_level: str
+    kind: str | None  # the change on offer, or None
+    target: str | None
+    quote: ChangeQuote | None
+    refusal: DomainError | None = None
+    pending: dict | None = None  # a pending change order of the company
+    pending_is_own: bool = False  # the signed-in account placed it (and so may cancel it)
+    errors: dict = field(default_factory=dict)
+
+
+# --- the money ----------------------------------------------------------------------------------------------
+
+def _changing(state: PlanState, from_level: str) -> tuple[list[dict], list[PeriodView]]:
+    """The current and future periods at `from_level` (the ones a change re-prices), rows with their views."""
+    rows = ([state.current] if state.current else []) + list(state.upcoming)
+    pairs = [(row, view) for row, view in zip(rows, state.views) if view.level == from_level]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def compute(state: PlanState, at: datetime) -> ChangeQuote:
+    """The change on offer for this plan, priced at `at` (the rules do the arithmetic)."""
+    kind, target = TARGETS[state.level]
+    _, views = _changing(state, state.level)
+    breakdown = upgrade_breakdown if kind == UPGRADE else downgrade_breakdown
+    amount, lines = breakdown(views, at, target, CATALOG)
+    return ChangeQuote(kind=kind, current_level=state.level, new_level=target, amount=amount, lines=lines, at=at)
+
+
+def _split(total_fen: int, lines: list[PeriodQuote]) -> list[int]:
+    """Cash actually paid over the periods: the lines' amounts, scaled when a coupon lowered the amount due.
+    The shares sum exactly to `total_fen`; the rounding drift goes on the largest line."""
+    amounts = [to_fen(line.amount) for line in lines]
+    listed = sum(amounts)
+    if listed == total_fen or not amounts:
+        return amounts
+    shares = [to_fen(Decimal(a) * Decimal(total_fen) / Decimal(listed) / 100) if listed else 0 for a in amounts]
+    biggest = max(range(len(amounts)), key=lambda i: amounts[i])
+    shares[biggest] += total_fen - sum(shares)
+    return shares
+
+
+async def _apply(state: PlanState, quote: ChangeQuote, cash_fen: int, order_id: str, sign: int) -> None:
+    """Each re-priced period gets its charge over the span it pays for, and the new level."""
+    rows, views = _changing(state, quote.current_level)
+    by_start = {view.start: row for row, view in zip(rows, views)}
+    for line, fen in zip(quote.lines, _split(cash_fen, quote.lines)):
+        row = by_start[line.start]
+        await Charge.insert(Charge(period=row["id"], order_id=order_id, amount_fen=sign * fen,
+                                   span_start=line.span_start, span_end=line.span_end))
+    if rows:
+        await Period.update({Period.level: quote.new_level}).where(Period.id.is_in([r["id"] for r in rows]))
+
+
+# --- who may change, and when ---------------------------------------------------------------------------------
+
+async def pending_change(partner_id: int) -> dict | None:
+    return await SupportOrder.select().where(
+        (SupportOrder.partner == partner_id) & (SupportOrder.kind.is_in(list(CHANGE_KINDS)))
+        & (SupportOrder.status == orders.PENDING)
+    ).order_by(SupportOrder.created_at).first()
+
+
+async def _eligibility(account: dict) -> PurchaseRefused | None:
+    """Who may buy may change (SPEC.md §1): a certified partner's accounts, or a same-company member."""
+    main = await main_account_of(account["partner"])
+    code = purchase_refusal(is_main=account["is_main"], certified=account["partner_certified"],
+                            own_company=account["company_name"], main_company=main["company_name"] if main else "",
+                            company_has_plan=False)
+    if code is None:
+        return None
+    return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main["company_name"] if main else "")
+
+
+async def _refusal(account: dict, state: PlanState, kind: str) -> DomainError | None:
+    """Why this account may not make the change `kind` now, or None."""
+    if state.current is None or state.level not in TARGETS:
+        return Conflict(NO_RUNNING_PLAN)
+    if TARGETS[state.level][0] != kind:
+        return DomainError(NOT_OFFERED, field="level")
+    refused = await _eligibility(account)
+    if refused:
+        return refused
+    pending = await pending_change(account["partner"])
+    if pending:
+        return Conflict(PENDING_CHANGE, order=pending["id"])
+    return None
+
+
+async def options(account: dict, state: PlanState, target: str | None, now: datetime) -> ChangeOptions:
+    """The change page of a running plan: the change on offer, its quote at `now` (not stored), or why not."""
+    offer = TARGETS.get(state.level)
+    result = ChangeOptions(state=state, current_level=state.level, kind=offer[0] if offer else None,
+                           target=offer[1] if offer else None, quote=None)
+    if offer is None or state.current is None:
+        result.refusal = Conflict(NO_RUNNING_PLAN)
+        return result
+    if target not in (None, "", offer[1]):
+        result.errors["level"] = NOT_OFFERED
+    result.pending = await pending_change(account["partner"])
+    result.pending_is_own = bool(result.pending and result.pending["account"] == account["id"])
+    result.refusal = await _refusal(account, state, offer[0])
+    if not result.errors:
+        result.quote = compute(state, now)
+    return result
+
+
+# --- quotes -------------------------------------------------------------------------------------------------
+
+async def quote(account: dict, kind: str, now: datetime) -> ChangeQuote:
+    """规格确认: prices the change at `now` and stores the quote (its id travels with the form)."""
+    async with write_transaction():
+        state = await plan_state(account["partner"], now)
+        refused = await _refusal(account, state, kind)
+        if refused:
+            raise refused
+        priced = compute(state, now)
+        row = await Quote.insert(Quote(account=account["id"], kind=kind, level=priced.new_level, months=0,
+                                       amount_fen=priced.amount_fen, created_at=now)).returning(Quote.id)
+    priced.quote_id = row[0]["id"]
+    return priced
+
+
+async def _frozen(account: dict, state: PlanState, kind: str, quote_id: int | None, now: datetime) -> ChangeQuote:
+    """The quote to confirm: the stored one while fresh (recomputed at its own time, so each period's charge
+    sums to exactly the amount shown), else the amount now — refused with QuoteChanged if it differs."""
+    row = None
+    if quote_id:
+        row = await Quote.select().where((Quote.id == quote_id) & (Quote.account == account["id"])
+                                         & (Quote.kind == kind)).first()
+    current = compute(state, now)
+    if row is not None and now - row["created_at"] <= QUOTE_VALID_FOR and row["level"] == current.new_level:
+        then = compute(state, row["created_at"])
+        if then.amount_fen == row["amount_fen"]:
+            then.quote_id = row["id"]
+            return then
+    if row is None or current.amount_fen != row["amount_fen"]:
+        raise QuoteChanged(kind, row["amount_fen"] if row else None, current.amount_fen)
+    current.quote_id = row["id"]
+    return current
+
+
+async def requote(account: dict, kind: str, quote_id: int | None, now: datetime) -> tuple[ChangeQuote, QuoteChanged | None]:
+    """The spec page shown again (e.g. the agreement was not ticked): the same quote while it holds; otherwise a
+    new one is stored and the reason it changed is returned with it."""
+    async with write_transaction():
+        state = await plan_state(account["partner"], now)
+        refused = await _refusal(account, state, kind)
+        if refused:
+            raise refused
+        try:
+            return await _frozen(account, state, kind, quote_id, now), None
+        except QuoteChanged as changed:
+            priced = compute(state, now)
+            row = await Quote.insert(Quote(account=account["id"], kind=kind, level=priced.new_level, months=0,
+                                           amount_fen=priced.amount_fen, created_at=now)).returning(Quote.id)
+            priced.quote_id = row[0]["id"]
+            return priced, changed
+
+
+# --- upgrade --------------------------------------------------------------------------------------------------
+
+async def _existing(request_key: str | None, account: dict) -> dict | None:
+    """A form sent twice finds the order the first one made. On PostgreSQL it first takes the company's row lock
+    (as paying does), so two changes of one plan go one after the other; SQLite's IMMEDIATE transaction does that."""
+    if is_postgres():
+        await Partner.select(Partner.id).where(Partner.id == account["partner"]).lock_rows()
+    if not request_key:
+        return None
+    return await SupportOrder.select().where((SupportOrder.request_key == request_key)
+                                             & (SupportOrder.account == account["id"])).first()
+
+
+async def place_upgrade(account: dict, quote_id: int | None, request_key: str | None, now: datetime) -> str:
+    """确认变更 (upgrade): a pending order for the quoted fee; paying it changes the level."""
+    async with write_transaction():
+        existing = await _existing(request_key, account)
+        if existing:
+            return existing["id"]
+        state = await plan_state(account["partner"], now)
+        refused = await _refusal(account, state, UPGRADE)
+        if refused:
+            raise refused
+        priced = await _frozen(account, state, UPGRADE, quote_id, now)
+        order_id, _ = await orders.create_order(account=account, kind=UPGRADE, now=now, list_fen=priced.amount_fen,
+                                                level=PREMIUM, request_key=request_key, quoted_at=priced.at)
+    return order_id
+
+
+async def _upgrade_as_paid(order: dict, now: datetime) -> tuple[PlanState, ChangeQuote]:
+    """The lines the order pays for, or a refusal: the plan must still be Standard and the order's amount must be
+    what the periods are worth (at its quote while fresh, or now)."""
+    state = await plan_state(order["partner"], now)
+    if state.current is None or state.level != STANDARD:
+        raise Conflict(LEVEL_CHANGED)
+    moments = [now]
+    if order["quoted_at"] is not None and now - order["quoted_at"] <= QUOTE_VALID_FOR:
+        moments.insert(0, order["quoted_at"])
+    for moment in moments:
+        priced = compute(state, moment)
+        if priced.amount_fen == order["list_fen"]:
+            return state, priced
+    raise Conflict(QUOTE_EXPIRED)
+
+
+async def _upgrade_precheck(order: dict, now: datetime) -> None:
+    await _upgrade_as_paid(order, now)
+
+
+async def _upgrade_fulfil(order: dict, now: datetime) -> None:
+    state, priced = await _upgrade_as_paid(order, now)
+    await _apply(state, priced, order["due_fen"], order["id"], +1)
+    await notify(order["account"], "支持计划已升级",
+                 f"订单 {order['id']} 已支付，合作伙伴支持计划已升级为尊享级，到期时间不变。", now)
+
+
+async def _downgrade_precheck(order: dict, now: datetime) -> None:
+    raise Conflict(N_("降级订单无需支付。"))
+
+
+async def _downgrade_fulfil(order: dict, now: datetime) -> None:  # pragma: no cover - never pending
+    raise Conflict(N_("降级订单无需支付。"))
+
+
+orders.register_kind(UPGRADE, orders.OrderKind(precheck=_upgrade_precheck, fulfil=_upgrade_fulfil,
+                                               describe=N_("升级")))
+orders.register_kind(DOWNGRADE, orders.OrderKind(precheck=_downgrade_precheck, fulfil=_downgrade_fulfil,
+                                                 describe=N_("降级")))
+
+
+# --- downgrade ------------------------------------------------------------------------------------------------
+
+async def downgrade(account: dict, quote_id: int | None, request_key: str | None, now: datetime) -> dict:
+    """确认变更 (downgrade): Standard at once, the refund on the balance, a paid order of kind "downgrade"."""
+    async with write_transaction():
+        existing = await _existing(request_key, account)
+        if existing:
+            return existing
+        state = await plan_state(account["partner"], now)
+        refused = await _refusal(account, state, DOWNGRADE)
+        if refused:
+            raise refused
+        priced = await _frozen(account, state, DOWNGRADE, quote_id, now)
+        order_id, _ = await orders.create_order(account=account, kind=DOWNGRADE, now=now, list_fen=priced.amount_fen,
+                                                level=STANDARD, request_key=request_key, quoted_at=priced.at)
+        await SupportOrder.update({SupportOrder.status: orders.PAID, SupportOrder.paid_at: now,
+                                   SupportOrder.closed_at: now}).where(SupportOrder.id == order_id)
+        await _apply(state, priced, priced.amount_fen, order_id, -1)
+        if priced.amount_fen:
+            await ledger.credit(account["id"], priced.amount_fen, now, kind="refund", order_id=order_id,
+                                note=DOWNGRADE)
+        await notify(account["id"], "支持计划已降级",
+                     f"合作伙伴支持计划已降级为标准级（订单 {order_id}），退费 {_yuan(priced.amount_fen)} 已退还至帐户余额。",
+                     now)
+    return await orders.get(order_id)
+
+
+async def downgrade_result(account: dict, order_id: str) -> tuple[dict, dict]:
+    """The downgrade order and the account as it is now (its balance), for the result page."""
+    order = await orders.get_for(account, order_id)
+    if order["kind"] != DOWNGRADE:
+        raise NotFound(N_("订单不存在。"))
+    return order, await get_account(account["id"])
