@@ -10,7 +10,7 @@ from web.auth import provide_account
 from web.rendering import page
 
 # Addresses the detail page links to whose flows are not built yet: each says so plainly.
-NOT_YET_BUILT = ["/plan/renew", "/plan/packs", "/tickets"]
+NOT_YET_BUILT = ["/plan/renew"]
 
 
 class PagesController(Controller):

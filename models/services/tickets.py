@@ -1,0 +1,148 @@
+"""Tickets (工单, SPEC.md §6): business tickets are never limited; a technical ticket uses one unit of the company's
+quota for the Beijing natural month (Standard 30 + 10 a pack paid this month, Premium unlimited, Basic none).
+
+The quota is the partner company's (all its accounts share it), so the list shows the company's tickets with the
+account that submitted each. Counting and inserting happen in one write transaction: on SQLite the transaction
+takes the write lock up front (IMMEDIATE), on PostgreSQL the partner's row is locked first, so two tabs sending the
+last unit at once leave one ticket, not two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.db import is_postgres, write_transaction
+from models.rules import quota as quota_rules
+from models.rules.pricing import BASIC, STANDARD
+from models.rules.service_items import RESPONSE_MINUTES, SEVERITIES, SEVERITY_NAMES
+from models.services.errors import Conflict, DomainError, N_
+from models.services.plans import plan_state
+from models.tables import Partner, Ticket
+
+TECHNICAL = "technical"
+BUSINESS = "business"
+TICKET_KINDS: tuple[str, ...] = (TECHNICAL, BUSINESS)
+KIND_NAMES = {TECHNICAL: N_("技术类"), BUSINESS: N_("业务类")}
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+#: The same ticket sent again by the same account this soon (a double click, a resent form) is the first one.
+DUPLICATE_WINDOW = timedelta(minutes=5)
+LIST_LIMIT = 100
+
+BASIC_NO_TECHNICAL = N_("基础级合作伙伴支持计划仅支持业务类工单，不能提交技术类工单。")
+QUOTA_USED_UP = N_("本月技术类工单配额（%(quota)s个）已用完，不能再提交技术类工单。"
+                   "您可以提交业务类工单，或购买工单增购包提高本月配额。")
+
+
+class InvalidTicket(DomainError):
+    """Bad input in one or more fields: `problems` holds one DomainError per field (the first is this error's)."""
+
+    def __init__(self, problems: list[DomainError]):
+        first = problems[0]
+        super().__init__(first.message, field=first.field, **first.params)
+        self.problems = problems
+
+
+class QuotaUsedUp(Conflict):
+    """No technical ticket left this month (or none at all on Basic): 409."""
+
+
+@dataclass(frozen=True)
+class SeverityChoice:
+    key: str
+    name: str  # message id
+    response_minutes: int | None  # the plan's response target; None where the plan has none (Basic)
+
+
+def severity_choices(level: str) -> list[SeverityChoice]:
+    """The four severities with the response target of the plan's service items (SPEC.md §2)."""
+    targets = RESPONSE_MINUTES.get(level, {})
+    return [SeverityChoice(key, SEVERITY_NAMES[key], targets.get(key)) for key in SEVERITIES]
+
+
+def _clean_text(value: object) -> str:
+    """Browsers send line breaks as CRLF; count (and keep) them as one character. NUL characters are dropped
+    (PostgreSQL cannot store them in text)."""
+    text = "" if value is None else str(value)
+    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def check(kind: object, severity: object, title: object, description: object) -> tuple[str, str, str, str]:
+    """The cleaned fields, or InvalidTicket naming every bad field."""
+    problems: list[DomainError] = []
+    kind, severity = str(kind or ""), str(severity or "")
+    title, description = _clean_text(title), _clean_text(description)
+    if kind not in TICKET_KINDS:
+        problems.append(DomainError(N_("请选择工单类型：技术类或业务类。"), field="kind"))
+    if severity not in SEVERITIES:
+        problems.append(DomainError(N_("请选择严重性。"), field="severity"))
+    if not title:
+        problems.append(DomainError(N_("请输入标题。"), field="title"))
+    elif len(title) > TITLE_MAX:
+        problems.append(DomainError(N_("标题最多%(max)s个字符，当前%(length)s个。"), field="title",
+                                    max=TITLE_MAX, length=len(title)))
+    if not description:
+        problems.append(DomainError(N_("请输入问题描述。"), field="description"))
+    elif len(description) > DESCRIPTION_MAX:
+        problems.append(DomainError(N_("问题描述最多%(max)s个字符，当前%(length)s个。"), field="description",
+                                    max=f"{DESCRIPTION_MAX:,}", length=f"{len(description):,}"))
+    if problems:
+        raise InvalidTicket(problems)
+    return kind, severity, title, description
+
+
+def technical_refusal(level: str, quota: int | None, used: int) -> QuotaUsedUp | None:
+    """Why one more technical ticket does not fit this month, or None."""
+    if quota_rules.can_submit_technical(quota, used):
+        return None
+    if level == BASIC:
+        return QuotaUsedUp(BASIC_NO_TECHNICAL, field="kind")
+    return QuotaUsedUp(QUOTA_USED_UP, field="kind", quota=quota)
+
+
+async def submit(account: dict, *, kind: object, severity: object, title: object, description: object,
+                 now: datetime) -> tuple[int, bool]:
+    """Files a ticket; returns (ticket id, created). Counting this month's technical tickets and inserting the new
+    one happen under one lock, so the quota cannot be overrun by concurrent submissions."""
+    kind, severity, title, description = check(kind, severity, title, description)
+    # Whole seconds: the month window ends at 23:59:59, so a ticket at 23:59:59.5 must not fall between months.
+    created_at = now.replace(microsecond=0)
+    async with write_transaction():
+        if is_postgres():  # one ticket count at a time per company (SQLite: IMMEDIATE already serializes)
+            await Partner.select(Partner.id).where(Partner.id == account["partner"]).lock_rows()
+        same = await Ticket.select(Ticket.id).where(
+            (Ticket.account == account["id"]) & (Ticket.kind == kind) & (Ticket.severity == severity)
+            & (Ticket.title == title) & (Ticket.description == description)
+            & (Ticket.created_at >= created_at - DUPLICATE_WINDOW)
+        ).order_by(Ticket.id, ascending=False).first()
+        if same:
+            return same["id"], False
+        if kind == TECHNICAL:
+            state = await plan_state(account["partner"], created_at)
+            refused = technical_refusal(state.level, state.quota, state.tickets_used)
+            if refused:
+                raise refused
+        rows = await Ticket.insert(Ticket(
+            account=account["id"], partner=account["partner"], kind=kind, severity=severity, title=title,
+            description=description, created_at=created_at,
+        )).returning(Ticket.id)
+    return rows[0]["id"], True
+
+
+async def list_for_partner(partner_id: int, limit: int = LIST_LIMIT) -> list[dict]:
+    """The company's tickets, newest first, with the login that submitted each."""
+    return await Ticket.select(
+        Ticket.id, Ticket.kind, Ticket.severity, Ticket.title, Ticket.created_at,
+        Ticket.account.login.as_alias("login"),
+    ).where(Ticket.partner == partner_id).order_by(Ticket.id, ascending=False).limit(limit)
+
+
+async def count_for_partner(partner_id: int) -> int:
+    return await Ticket.count().where(Ticket.partner == partner_id)
+
+
+def packs_offered(level: str) -> bool:
+    """Whether the page links to 购买工单增购包 (Standard only)."""
+    return level == STANDARD
+
