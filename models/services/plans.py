@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.rules import quota as quota_rules
 from models.rules.money import to_decimal
@@ -42,6 +42,11 @@ class PlanState:
         return chain[-1]["end"] if chain else None
 
     @property
+    def pack_tickets(self) -> int:
+        """Extra technical tickets this month from paid add-on packs."""
+        return self.packs_this_month * CATALOG.pack_tickets
+
+    @property
     def tickets_left(self) -> int | None:
         return None if self.quota is None else max(0, self.quota - self.tickets_used)
 
@@ -62,20 +67,26 @@ async def period_views(periods: list[dict]) -> list[PeriodView]:
     return views
 
 
-async def packs_in_month(partner_id: int, now: datetime) -> int:
+def month_window(now: datetime) -> tuple[datetime, datetime]:
+    """[first instant, first instant of the next month): no fraction of a second falls between months."""
     start, end = natural_month(now)
+    return start, end + timedelta(seconds=1)
+
+
+async def packs_in_month(partner_id: int, now: datetime) -> int:
+    start, end = month_window(now)
     rows = await SupportOrder.select(SupportOrder.pack_count).where(
         (SupportOrder.partner == partner_id) & (SupportOrder.kind == "pack") & (SupportOrder.status == "paid")
-        & (SupportOrder.paid_at >= start) & (SupportOrder.paid_at <= end)
+        & (SupportOrder.paid_at >= start) & (SupportOrder.paid_at < end)
     )
     return sum(r["pack_count"] for r in rows)
 
 
 async def technical_tickets_in_month(partner_id: int, now: datetime) -> int:
-    start, end = natural_month(now)
+    start, end = month_window(now)
     return await Ticket.count().where(
         (Ticket.partner == partner_id) & (Ticket.kind == "technical")
-        & (Ticket.created_at >= start) & (Ticket.created_at <= end)
+        & (Ticket.created_at >= start) & (Ticket.created_at < end)
     )
 
 
