@@ -24,6 +24,8 @@ async def choose(account: dict, order_id: str, method: str, coupon_id: int | Non
             raise NotFound(N_("订单不存在。"))
         await orders.precheck(order, now)
         payer = None
+        if method == "contract" and order["kind"] == "upgrade":
+            raise DomainError(N_("升级费用按小时折算，会随时间变化，不能申请线上合同请款后支付。请选择其他支付方式。"), field="method")
         if method == "partner":
             if coupon_id:
                 raise DomainError(N_("合作伙伴代付的订单不可使用优惠券。"), field="coupon")
