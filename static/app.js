@@ -14,8 +14,12 @@
     document.querySelectorAll("[data-confirm-dialog]").forEach(function (button) {
       var dialog = document.getElementById(button.getAttribute("data-confirm-dialog"));
       if (!dialog || typeof dialog.showModal !== "function") return;
+      var summary = dialog.querySelector("[data-summary]");
+      var preview = button.form && button.form.querySelector("[role=status]");
       button.addEventListener("click", function (event) {
         event.preventDefault();
+        // The dialog repeats what is being bought and the fee, as the no-JS 购买确认 page does.
+        if (summary && preview) summary.textContent = preview.textContent.replace(/\s+/g, " ").trim();
         dialog.showModal();
         var first = dialog.querySelector("[autofocus], button, a[href], input");
         if (first) first.focus();
