@@ -36,11 +36,11 @@ def update() -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
                     "-k", "N_", "-k", "_", "--no-location", "--sort-output", "-o", str(POT), str(ROOT)],
                    check=True, capture_output=True)
-    template = load(POT)
     for locale in ("zh_CN", "en"):
         path = po_path(locale)
         catalog = load(path, locale) if path.exists() else load(POT, locale)
-        catalog.update(template, no_fuzzy_matching=True)
+        # A fresh template each time: Babel shares new message objects between template and catalog.
+        catalog.update(load(POT), no_fuzzy_matching=True)
         for message in catalog:
             if message.id and locale == "zh_CN":
                 message.string = message.id
