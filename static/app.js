@@ -40,7 +40,24 @@
     });
   }
 
+  // Disclosure menus (<details class="menu">): Escape or a click elsewhere closes an open one.
+  function wireMenus() {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      });
+    });
+    document.addEventListener("click", function (event) {
+      document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+        if (!menu.contains(event.target)) menu.open = false;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    wireMenus();
     focusErrorSummary(document);
     wireConfirmDialogs();
   });
