@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from models.db import engine_from_url, use_engine
-from web import template_globals
+from web import scheduler, template_globals
 from web.auth import provide_now
 from web.errors import HANDLERS
 from web.i18n import LocaleMiddleware, _, ngettext
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=HANDLERS,
         debug=False,
         openapi_config=None,
+        on_startup=[scheduler.start], on_shutdown=[scheduler.stop],
     )
     app.state.settings = settings
     return app

@@ -7,8 +7,9 @@ from web.packs.controllers import PacksController
 from web.pages.controllers import PagesController
 from web.plans.controllers import PlanController
 from web.purchase.controllers import PurchaseController
+from web.renew.controllers import RenewController
 from web.tickets.controllers import TicketsController
 from web.unsubscribe.controllers import UnsubscribeController
 
 ROUTES = [PacksController, TicketsController, UnsubscribeController, AccountController, PlanController, PurchaseController, OrdersController, SandboxGatewayController,
-          PagesController, ChangeController]
+          PagesController, ChangeController, RenewController]

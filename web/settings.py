@@ -25,6 +25,9 @@ class Settings:
     login_failures_before_throttle: int = 10
     login_throttle_seconds: int = 30
     session_max_age: int = 8 * 3600
+    # The in-process job scheduler of `serve` (web/scheduler.py): on from the environment unless
+    # CONSOLE_SCHEDULER=off; off for settings built in code (tests), which run the jobs themselves.
+    scheduler: bool = False
 
     @property
     def secret_bytes(self) -> bytes:
@@ -40,4 +43,5 @@ class Settings:
             clock=clock_from_env(env.get("CONSOLE_NOW")),
             smtp_url=env.get("CONSOLE_SMTP_URL") or None,
             five_day_quota=int(env.get("CONSOLE_FIVE_DAY_QUOTA", "10")),
+            scheduler=env.get("CONSOLE_SCHEDULER", "on").strip().lower() not in ("off", "0", "false", "no"),
         )

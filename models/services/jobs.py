@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models.services import orders
+from models.services import orders, renewal
 
 
 async def run_due(now: datetime, *, order_lapse_days: int = 7) -> dict[str, int]:
     """Returns what each job did, for the log and the CLI."""
     done = {"lapsed_orders": await orders.lapse(now, order_lapse_days)}
+    done.update(await renewal.auto_renew_due(now))
     return done

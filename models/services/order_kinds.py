@@ -3,3 +3,4 @@
 from models.services import purchase  # noqa: F401
 from models.services import changes  # noqa: F401
 from models.services import packs  # noqa: F401
+from models.services import renewal  # noqa: F401

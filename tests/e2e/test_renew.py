@@ -1,0 +1,261 @@
+"""Renewal end to end (issue 5, the guide's chapter 5): 续费管理 with its live amount and new end date, paid by
+balance with and without JavaScript; auto-renew switched on from the detail page and run by `tick` with the
+clock pinned 7 days before the end; the plan falling back to Basic after its end; axe-core on the new screens
+in zh-CN and English.
+
+Every test runs its own console (make_server) with a pinned clock, and the in-process scheduler off
+(CONSOLE_SCHEDULER=off) so that only `tick` runs the jobs. Standard costs ¥8,500.00 a month; each demo
+account starts with ¥100,000.00.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from a11y import assert_no_axe_violations
+from playwright.sync_api import Page, expect
+from server import ConsoleServer, latest_code
+
+BUYER = "partner-b-buyer"
+PASSWORD = "demo-pass-2026"
+NO_SCHEDULER = {"CONSOLE_SCHEDULER": "off"}
+JAN_1 = "2024-01-01T10:30:00+08:00"  # a month bought now ends 2024/02/01 23:59:59
+DEC_31 = "2023-12-31T09:00:00+08:00"  # a month bought now ends 2024/01/31 23:59:59
+
+
+def sign_in(page: Page, login: str = BUYER) -> None:
+    page.goto("/login")
+    page.get_by_label("帐号", exact=True).fill(login)
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_role("button", name="退出", exact=True)).to_be_visible()
+
+
+def summary_value(page: Page, term: str):
+    return page.get_by_role("term").filter(has_text=re.compile(rf"^\s*{re.escape(term)}\s*$")).locator(
+        "xpath=following-sibling::dd[1]")
+
+
+def verify_and_pay(page: Page, server: ConsoleServer, login: str = BUYER) -> None:
+    """确认付款 by 余额支付 → 身份验证 (手机, the code from the outbox) → 支付成功."""
+    expect(page.get_by_text("订单已生成，请核对优惠折扣并尽快支付")).to_be_visible()
+    page.get_by_role("radio", name="余额支付", exact=True).check()
+    page.get_by_role("button", name="确认付款", exact=True).click()
+    expect(page.get_by_role("heading", name="身份验证", level=1)).to_be_visible()
+    page.get_by_role("radio", name="手机", exact=True).check()
+    page.get_by_role("button", name="获取验证码", exact=True).click()
+    expect(page.get_by_text(re.compile("验证码已发送至"))).to_be_visible()
+    page.get_by_label("验证码", exact=True).fill(latest_code(server, login))
+    page.get_by_role("button", name="确定", exact=True).click()
+    expect(page.get_by_role("heading", name="支付成功", level=1)).to_be_visible()
+
+
+def buy_standard_month(page: Page, server: ConsoleServer) -> None:
+    """Chapter 1 in short (its own tests are in test_purchase.py): 标准级, 1个月, paid by balance."""
+    page.goto("/plan/change?level=standard&months=1")
+    page.get_by_role("button", name="立即购买", exact=True).click()
+    page.get_by_role("dialog", name="购买确认").get_by_role("button", name="确认", exact=True).click()
+    page.get_by_role("checkbox", name="我已阅读并同意《合作伙伴支持计划服务协议》").check()
+    page.get_by_role("button", name="去购买", exact=True).click()
+    verify_and_pay(page, server)
+
+
+def open_detail(page: Page) -> None:
+    page.goto("/plan")
+    expect(page.get_by_role("heading", name="合作伙伴支持计划", level=1)).to_be_visible()
+
+
+def expect_balance(page: Page, amount: str) -> None:
+    page.goto("/balance")
+    expect(page.get_by_role("main").get_by_text("可用额度")).to_contain_text(amount)
+
+
+def set_locale(page: Page, locale: str) -> None:
+    """As the language switch does: the `lang` cookie on "/"."""
+    origin = re.match(r"^https?://[^/]+", page.url).group(0)
+    page.context.add_cookies([{"name": "lang", "value": locale, "url": origin + "/"}])
+
+
+def axe_in_both_locales(page: Page) -> None:
+    """axe-core on the page in zh-CN, then reloaded in English, then back to zh-CN."""
+    assert_no_axe_violations(page)
+    set_locale(page, "en")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert_no_axe_violations(page)
+    set_locale(page, "zh_CN")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
+def open_renew_page(page: Page) -> None:
+    """支持计划详情页 → 续费 → 续费管理 (guide chapter 5, steps 2 and 3)."""
+    open_detail(page)
+    page.get_by_role("link", name="续费", exact=True).click()
+    expect(page.get_by_role("heading", name="续费管理", level=1)).to_be_visible()
+
+
+@pytest.fixture
+def console(make_server):
+    return make_server(now=JAN_1, extra_env=NO_SCHEDULER)
+
+
+def test_done_means_jan_31_renewed_for_a_month_ends_feb_29_and_costs_8500(make_server, new_context):
+    server = make_server(now=DEC_31, extra_env=NO_SCHEDULER)
+    page = new_context(base_url=server.url).new_page()
+    sign_in(page)
+    buy_standard_month(page, server)
+    open_detail(page)
+    expect(summary_value(page, "有效期")).to_have_text("2023/12/31 09:00:00 – 2024/01/31 23:59:59")
+    expect_balance(page, "¥91,500.00")
+
+    open_renew_page(page)
+    expect(summary_value(page, "当前有效期")).to_have_text("2023/12/31 09:00:00 – 2024/01/31 23:59:59")
+    expect(page.get_by_role("combobox", name="续费时长").locator("option:checked")).to_have_text("1个月")
+    expect(page.get_by_role("status")).to_contain_text("¥8,500.00")
+    expect(page.get_by_role("status")).to_contain_text("2024/02/29 23:59:59")
+    page.get_by_role("button", name="去支付", exact=True).click()
+    verify_and_pay(page, server)
+
+    open_detail(page)
+    expect(summary_value(page, "有效期")).to_have_text("2023/12/31 09:00:00 – 2024/02/29 23:59:59")
+    expect_balance(page, "¥83,000.00")  # ¥8,500.00 less than before the renewal
+
+
+def test_renew_two_months_by_balance_with_javascript(console, new_context):
+    page = new_context(base_url=console.url).new_page()
+    sign_in(page)
+    buy_standard_month(page, console)
+    open_renew_page(page)
+
+    # The page: the plan, its current end, the level's service items, the term, the live amount.
+    expect(summary_value(page, "当前规格")).to_have_text("标准级")
+    expect(summary_value(page, "当前有效期")).to_have_text("2024/01/01 10:30:00 – 2024/02/01 23:59:59")
+    items = page.get_by_role("table", name="标准级的服务项")
+    expect(items.get_by_role("row", name=re.compile("培训"))).to_contain_text("每月一次线上集中培训")
+    expect(items.get_by_role("row", name=re.compile("技术类支持"))).to_contain_text("每月30工单")
+    term = page.get_by_role("combobox", name="续费时长")
+    expect(term.get_by_role("option")).to_have_text([f"{n}个月" for n in range(1, 12)] + ["1年", "2年", "3年"])
+    status = page.get_by_role("status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_contain_text("续费金额：¥8,500.00")
+    expect(status).to_contain_text("续费后到期时间：2024/03/01 23:59:59")
+    axe_in_both_locales(page)
+
+    page.evaluate("() => { window.samePage = true; }")
+    with page.expect_request(lambda r: "/plan/renew?months=2" in r.url and r.headers.get("hx-request") == "true"):
+        term.select_option(label="2个月")
+    expect(status).to_contain_text("续费金额：¥17,000.00")
+    expect(status).to_contain_text("续费后到期时间：2024/04/01 23:59:59")
+    assert page.evaluate("() => window.samePage === true"), "the amount changed by reloading, not by htmx"
+    assert_no_axe_violations(page)
+
+    page.get_by_role("button", name="去支付", exact=True).click()
+    expect(summary_value(page, "订单类型")).to_have_text("续费")
+    expect(summary_value(page, "时长")).to_have_text("2个月")
+    expect(summary_value(page, "应付金额")).to_have_text("¥17,000.00")
+    verify_and_pay(page, console)
+
+    open_detail(page)
+    expect(summary_value(page, "有效期")).to_have_text("2024/01/01 10:30:00 – 2024/04/01 23:59:59")
+    history = page.get_by_role("table").last  # 周期记录
+    expect(history).to_contain_text("2024/02/02 00:00:00 – 2024/04/01 23:59:59")
+    expect_balance(page, "¥74,500.00")
+
+
+def test_renew_two_months_by_balance_without_javascript(console, new_context):
+    buyer = new_context(base_url=console.url).new_page()
+    sign_in(buyer)
+    buy_standard_month(buyer, console)
+
+    page = new_context(base_url=console.url, java_script_enabled=False).new_page()
+    sign_in(page)
+    open_renew_page(page)
+    page.get_by_role("combobox", name="续费时长").select_option(label="2个月")
+    page.get_by_role("button", name="计算费用", exact=True).click()  # the page comes back with the new amount
+    expect(page.get_by_role("heading", name="续费管理", level=1)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("续费金额：¥17,000.00")
+    expect(page.get_by_role("status")).to_contain_text("续费后到期时间：2024/04/01 23:59:59")
+    expect(page.get_by_role("combobox", name="续费时长").locator("option:checked")).to_have_text("2个月")
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="去支付", exact=True).click()
+    expect(summary_value(page, "应付金额")).to_have_text("¥17,000.00")
+    verify_and_pay(page, console)
+
+    open_detail(page)
+    expect(summary_value(page, "有效期")).to_have_text("2024/01/01 10:30:00 – 2024/04/01 23:59:59")
+    expect_balance(page, "¥74,500.00")
+
+
+def test_auto_renew_through_tick_seven_days_before_the_end(console, new_context):
+    page = new_context(base_url=console.url).new_page()
+    sign_in(page)
+    buy_standard_month(page, console)
+    open_detail(page)
+
+    # The setting on the detail page: off, the term defaulting to the last period's.
+    setting = page.get_by_role("region", name="自动续费设置")
+    switch = setting.get_by_role("group", name="自动续费")
+    expect(switch.get_by_role("radio", name="关闭", exact=True)).to_be_checked()
+    expect(setting.get_by_role("combobox", name="每次自动续费时长").locator("option:checked")).to_have_text("1个月")
+    axe_in_both_locales(page)
+    switch.get_by_role("radio", name="开启", exact=True).check()
+    setting.get_by_role("button", name="保存自动续费设置", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="自动续费已开启")).to_be_visible()
+    expect(summary_value(page, "自动续费")).to_have_text("已开启，每次续费1个月")
+    expect(page.get_by_role("group", name="自动续费").get_by_role("radio", name="开启", exact=True)).to_be_checked()
+
+    console.restart(now="2024-01-24T10:30:00+08:00")  # 8 days before the end date: not yet
+    assert "auto_renewed: 0" in console.cli("tick").stdout
+    console.restart(now="2024-01-25T10:30:00+08:00")  # 7 days before: charged from the balance
+    assert "auto_renewed: 1" in console.cli("tick").stdout
+    assert "auto_renewed: 0" in console.cli("tick").stdout  # again: the period is never renewed twice
+    messages = console.cli("messages", BUYER).stdout
+    assert messages.count("自动续费成功") == 1 and "2024/03/01 23:59:59" in messages
+
+    sign_in(page)  # a new day, a new session
+    open_detail(page)
+    expect(summary_value(page, "有效期")).to_have_text("2024/01/01 10:30:00 – 2024/03/01 23:59:59")
+    expect_balance(page, "¥83,000.00")
+
+
+def test_insufficient_balance_is_told_with_the_shortfall(make_server, new_context):
+    server = make_server(now=JAN_1, extra_env=NO_SCHEDULER)
+    page = new_context(base_url=server.url).new_page()
+    sign_in(page)
+    buy_standard_month(page, server)
+    open_detail(page)
+    page.get_by_role("radio", name="开启", exact=True).check()
+    page.get_by_role("combobox", name="每次自动续费时长").select_option(label="1年")
+    page.get_by_role("button", name="保存自动续费设置", exact=True).click()
+    expect(summary_value(page, "自动续费")).to_have_text("已开启，每次续费1年")
+    server.restart(now="2024-01-30T10:30:00+08:00")
+    assert "auto_renew_failed: 1" in server.cli("tick").stdout  # ¥102,000.00 against ¥91,500.00
+    assert "余额不足，还差 ¥10,500.00" in server.cli("messages", BUYER).stdout
+
+
+def test_the_plan_falls_back_to_basic_after_its_end(console, new_context):
+    page = new_context(base_url=console.url).new_page()
+    sign_in(page)
+    buy_standard_month(page, console)
+
+    console.restart(now="2024-02-02T00:00:00+08:00")  # one second after the end
+    sign_in(page)
+    open_detail(page)
+    expect(summary_value(page, "当前规格")).to_have_text("基础级")
+    expect(summary_value(page, "有效期")).to_have_text("无（基础级长期有效）")
+    expect(summary_value(page, "本月技术类工单")).to_contain_text("0")
+    history = page.get_by_role("table").last
+    expect(history).to_contain_text("2024/01/01 10:30:00 – 2024/02/01 23:59:59")
+    expect(history).to_contain_text("已结束")
+    expect(page.get_by_role("link", name="续费", exact=True)).to_have_count(0)
+    expect(page.get_by_role("region", name="自动续费设置")).to_have_count(0)
+
+    page.goto("/plan/renew")  # an old bookmark: renewing Basic is not offered, changing is
+    expect(page.get_by_role("heading", name="续费管理", level=1)).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text("没有可续费的支持计划")
+    expect(page.get_by_role("button", name="去支付")).to_have_count(0)
+    axe_in_both_locales(page)
+    page.get_by_role("main").get_by_role("link", name="更改", exact=True).click()
+    expect(page.get_by_role("heading", name="更改合作伙伴支持计划", level=1)).to_be_visible()
