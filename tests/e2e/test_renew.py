@@ -259,3 +259,26 @@ def test_the_plan_falls_back_to_basic_after_its_end(console, new_context):
     axe_in_both_locales(page)
     page.get_by_role("main").get_by_role("link", name="更改", exact=True).click()
     expect(page.get_by_role("heading", name="更改合作伙伴支持计划", level=1)).to_be_visible()
+
+
+def test_serve_runs_auto_renew_in_process(make_server, new_context):
+    """With its scheduler on (the default), `serve` renews by itself: no `tick` is run here."""
+    server = make_server(now=JAN_1)
+    page = new_context(base_url=server.url).new_page()
+    sign_in(page)
+    buy_standard_month(page, server)
+    open_detail(page)
+    page.get_by_role("radio", name="开启", exact=True).check()
+    page.get_by_role("button", name="保存自动续费设置", exact=True).click()
+    expect(summary_value(page, "自动续费")).to_have_text("已开启，每次续费1个月")
+
+    server.restart(now="2024-01-26T08:00:00+08:00")  # the scheduler's first run is at start-up
+    sign_in(page)
+    for _ in range(50):
+        open_detail(page)
+        if "2024/03/01 23:59:59" in summary_value(page, "有效期").inner_text():
+            break
+        page.wait_for_timeout(200)
+    expect(summary_value(page, "有效期")).to_have_text("2024/01/01 10:30:00 – 2024/03/01 23:59:59")
+    assert "auto_renewed: 0" in server.cli("tick").stdout  # already done: never twice
+    assert server.cli("messages", BUYER).stdout.count("自动续费成功") == 1
