@@ -27,10 +27,3 @@ def parse_int(value: str | None) -> int | None:
         return None
     return int(value)
 
-
-def term_options() -> list[tuple[int, str]]:
-    """1–11 months, then 1–3 years (SPEC.md §3)."""
-    from models.rules.periods import TERMS
-    from web.template_globals import term_label
-
-    return [(months, term_label(months)) for months in TERMS]

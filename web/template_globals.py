@@ -8,6 +8,7 @@ from decimal import Decimal
 from jinja2 import Environment
 
 from models.rules.money import format_datetime_cn, format_money
+from models.rules.periods import TERMS
 from models.services.errors import N_
 from web.i18n import HTML_LANG, _, current_locale
 
@@ -51,6 +52,11 @@ def flashes(request) -> list[dict]:
     return request.session.pop("_messages", [])
 
 
+def term_options() -> list[tuple[int, str]]:
+    """The terms on offer for purchase and renewal (SPEC.md §3): 1–11 months, then 1–3 years."""
+    return [(months, term_label(months)) for months in TERMS]
+
+
 def install(env: Environment) -> None:
     env.globals.update(
         money=money,
@@ -62,6 +68,7 @@ def install(env: Environment) -> None:
         ledger_kind_name=_named(LEDGER_KINDS),
         level_name=level_name,
         term_label=term_label,
+        term_options=term_options,
         locale=lambda: current_locale.get(),
         html_lang=lambda: HTML_LANG[current_locale.get()],
     )

@@ -44,7 +44,8 @@ async def create_order(*, account: dict, kind: str, now: datetime, list_fen: int
     """Inserts a pending order; returns (order id, created). A form sent twice (same request_key) returns the
     first order instead of a second one. Called inside the caller's transaction."""
     if request_key:
-        existing = await SupportOrder.select(SupportOrder.id).where(SupportOrder.request_key == request_key).first()
+        existing = await SupportOrder.select(SupportOrder.id).where(
+            (SupportOrder.request_key == request_key) & (SupportOrder.account == account["id"])).first()
         if existing:
             return existing["id"], False
     order_id = new_order_id(now)

@@ -72,7 +72,7 @@ async def _fulfil(order: dict, now: datetime) -> None:
     """The plan starts now, for the term bought; the cash paid is its first charge."""
     plan = await Plan.select(Plan.id).where(Plan.partner == order["partner"]).first()
     if plan is None:
-        plan = (await Plan.insert(Plan(partner=order["partner"], auto_renew=False, auto_renew_months=order["months"],
+        plan = (await Plan.insert(Plan(partner=order["partner"], auto_renew=False, auto_renew_months=0,
                                        created_at=now)).returning(Plan.id))[0]
     start, end = purchase_period(now, order["months"])
     period = (await Period.insert(Period(plan=plan["id"], order=order["id"], level=order["level"], months=order["months"],

@@ -1,4 +1,4 @@
-"""Pages of text: the service agreement, and the honest "not built yet" page for flows still to come."""
+"""Pages of text: the service agreement."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from litestar.response import Template
 from web.auth import provide_account
 from web.rendering import page
 
-# Addresses the detail page links to whose flows are not built yet: each says so plainly.
-NOT_YET_BUILT: list[str] = []
-
 
 class PagesController(Controller):
     dependencies = {"account": Provide(provide_account)}
@@ -19,7 +16,3 @@ class PagesController(Controller):
     @get("/agreement")
     async def agreement(self, request: Request, account: dict) -> Template:
         return page(request, "pages/agreement.html", {"account": account})
-
-    @get(NOT_YET_BUILT or "/not-yet-built")  # an empty list would mean "/" to Litestar
-    async def not_available(self, request: Request, account: dict) -> Template:
-        return page(request, "pages/not_available.html", {"account": account})

@@ -14,7 +14,7 @@ from models.services import purchase
 from models.services.errors import DomainError
 from models.services.plans import plan_state
 from web.auth import provide_account
-from web.forms import error_dict, form_data, parse_int, term_options
+from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
 from web.rendering import page
 from web.template_globals import level_name
@@ -39,7 +39,6 @@ def purchase_context(account: dict, level: str, months: int | None, errors: dict
         "account": account, "level": level, "months": months, "errors": errors,
         "amount": purchase.amount(level, months) if ok else None, "start": start, "end": end,
         "level_options": [(STANDARD, level_name(STANDARD), None, False), (PREMIUM, level_name(PREMIUM), None, False)],
-        "term_options": term_options(),
     }
 
 

@@ -21,7 +21,7 @@ from models.services import renewal
 from models.services.errors import DomainError
 from models.services.plans import plan_state
 from web.auth import provide_account
-from web.forms import error_dict, form_data, parse_int, term_options
+from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
 from web.rendering import page
 from web.template_globals import term_label
@@ -45,7 +45,7 @@ def renew_context(account: dict, info: renewal.RenewPage, months: int | None, er
         "account": account, "state": info.state, "last": info.last, "months": months, "errors": errors,
         "quote": quote, "items": SERVICE_ITEMS[info.last["level"]] if info.last else [],
         "refusal": _(info.refusal.message, **info.refusal.params) if info.refusal else None,
-        "not_renewable": _(renewal.NOT_RENEWABLE), "term_options": term_options(), "request_key": request_key,
+        "not_renewable": _(renewal.NOT_RENEWABLE), "request_key": request_key,
     }
 
 
