@@ -26,16 +26,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from models.db import is_postgres, write_transaction
-from models.rules.eligibility import purchase_refusal
 from models.rules.money import ZERO, format_money, round_fen, to_fen
 from models.rules.pricing import PREMIUM, STANDARD
 from models.rules.proration import PeriodQuote, PeriodView, downgrade_breakdown, upgrade_breakdown
 from models.services import ledger, orders
-from models.services.accounts import get_account, main_account_of
+from models.services.accounts import get_account
 from models.services.errors import Conflict, DomainError, N_, NotFound
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
-from models.services.purchase import REFUSALS, PurchaseRefused
+from models.services.purchase import PurchaseRefused, buyer_refusal
 from models.tables import Charge, Partner, Period, Quote, SupportOrder
 
 UPGRADE, DOWNGRADE = "upgrade", "downgrade"
@@ -165,24 +164,13 @@ async def pending_change(partner_id: int) -> dict | None:
     ).order_by(SupportOrder.created_at).first()
 
 
-async def _eligibility(account: dict) -> PurchaseRefused | None:
-    """Who may buy may change (SPEC.md §1): a certified partner's accounts, or a same-company member."""
-    main = await main_account_of(account["partner"])
-    code = purchase_refusal(is_main=account["is_main"], certified=account["partner_certified"],
-                            own_company=account["company_name"], main_company=main["company_name"] if main else "",
-                            company_has_plan=False)
-    if code is None:
-        return None
-    return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main["company_name"] if main else "")
-
-
 async def _refusal(account: dict, state: PlanState, kind: str) -> DomainError | None:
     """Why this account may not make the change `kind` now, or None."""
     if state.current is None or state.level not in TARGETS:
         return Conflict(NO_RUNNING_PLAN)
     if TARGETS[state.level][0] != kind:
         return DomainError(NOT_OFFERED, field="level")
-    refused = await _eligibility(account)
+    refused = await buyer_refusal(account)  # who may buy may change (SPEC.md §1)
     if refused:
         return refused
     pending = await pending_change(account["partner"])

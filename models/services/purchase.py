@@ -26,17 +26,22 @@ class PurchaseRefused(DomainError):
     status_code = 403
 
 
-async def refusal(account: dict, now: datetime) -> PurchaseRefused | None:
-    """Why this account may not buy a plan now (SPEC.md §1), or None."""
+async def buyer_refusal(account: dict, *, company_has_plan: bool = False) -> PurchaseRefused | None:
+    """Why this account may not buy (SPEC.md §1), or None. Who may buy may also change and renew."""
     main = await main_account_of(account["partner"])
-    state = await plan_state(account["partner"], now)
-    code = purchase_refusal(
-        is_main=account["is_main"], certified=account["partner_certified"], own_company=account["company_name"],
-        main_company=main["company_name"] if main else "", company_has_plan=bool(state.current or state.upcoming),
-    )
+    main_company = main["company_name"] if main else ""
+    code = purchase_refusal(is_main=account["is_main"], certified=account["partner_certified"],
+                            own_company=account["company_name"], main_company=main_company,
+                            company_has_plan=company_has_plan)
     if code is None:
         return None
-    return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main["company_name"] if main else "")
+    return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main_company)
+
+
+async def refusal(account: dict, now: datetime) -> PurchaseRefused | None:
+    """Why this account may not buy a plan now: the rules of who may buy, and one plan per company."""
+    state = await plan_state(account["partner"], now)
+    return await buyer_refusal(account, company_has_plan=bool(state.current or state.upcoming))
 
 
 def check_choice(level: str, months: int | None) -> None:

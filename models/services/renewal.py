@@ -13,16 +13,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from models.db import is_postgres, write_transaction
-from models.rules.eligibility import purchase_refusal
 from models.rules.money import format_datetime_cn, format_money, to_decimal, to_fen
 from models.rules.periods import is_valid_term, renewal_period, to_beijing
 from models.rules.pricing import PAID_LEVELS, PREMIUM, STANDARD, list_price
 from models.services import orders
-from models.services.accounts import get_account, main_account_of
+from models.services.accounts import get_account
 from models.services.errors import Conflict, DomainError, N_
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
-from models.services.purchase import REFUSALS, PurchaseRefused
+from models.services.purchase import PurchaseRefused, buyer_refusal
 from models.tables import Account, Charge, Partner, Period, Plan, RenewalAttempt, SupportOrder
 
 log = logging.getLogger("console.jobs")
@@ -84,15 +83,7 @@ def quote_for(last: dict, months: int) -> RenewalQuote:
                         amount_fen=price_fen(last["level"], months))
 
 
-async def refusal(account: dict) -> PurchaseRefused | None:
-    """Who may renew is who may buy (SPEC.md §1), the company already holding this plan being the point."""
-    main = await main_account_of(account["partner"])
-    code = purchase_refusal(is_main=account["is_main"], certified=account["partner_certified"],
-                            own_company=account["company_name"], main_company=main["company_name"] if main else "",
-                            company_has_plan=False)
-    if code is None:
-        return None
-    return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main["company_name"] if main else "")
+refusal = buyer_refusal  # who may renew is who may buy (SPEC.md §1)
 
 
 @dataclass
