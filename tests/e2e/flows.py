@@ -1,5 +1,6 @@
-"""Shared browser steps for the end-to-end tests: signing in, the menu, the tab order, locales, and one whole
-purchase paid by balance (the guide's chapter 1), each located by role and accessible name.
+"""Shared browser steps for the end-to-end tests: signing in, the menu, the tab order, locales, one whole
+purchase paid by balance (the guide's chapter 1) and the balance it leaves, each located by role and accessible
+name.
 
 Accessible names are the msgids (zh-CN); in English they come from the same compiled catalog the server
 uses (`tr("en", "立即购买")`), so a test does not hard-code a translation that the catalog may refine.
@@ -11,7 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from a11y import assert_no_axe_violations
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from models.i18n import translations
 from server import ConsoleServer, latest_code
@@ -125,13 +126,22 @@ def tab_order(page: Page, limit: int = 80) -> list[str]:
     return names
 
 
-def tab_to(page: Page, name: str, limit: int = 60) -> None:
-    """Press Tab until the control named NAME has focus (keyboard-only navigation); no key if it has it."""
+def tab_to(page: Page, target: str | Locator, limit: int = 60) -> None:
+    """Press Tab until TARGET has focus (keyboard-only navigation); no key if it has it.
+
+    TARGET is the control's accessible name, or a locator for the control itself.
+    """
+    if isinstance(target, str):
+        def reached() -> bool:
+            return focused_name(page) == target
+    else:
+        def reached() -> bool:
+            return target.evaluate("el => el === document.activeElement")
     for _ in range(limit):
-        if focused_name(page) == name:
+        if reached():
             return
         page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {name!r}; the focus is on {focused_name(page)!r}")
+    raise AssertionError(f"Tab never reached {target!r}; the focus is on {focused_name(page)!r}")
 
 
 # --------------------------------------------------------------------------------------------- purchase
@@ -142,12 +152,15 @@ def order_id_from(page: Page) -> str:
 
 
 def place_order(page: Page, level: str = "标准级", term: str = "1个月") -> str:
-    """change page → 立即购买 → 购买确认 → 规格确认 (agreement ticked) → 去购买; ends on the payment page."""
+    """change page → 立即购买 → 购买确认 → 规格确认 (agreement ticked) → 去购买; ends on the payment page.
+
+    Works with and without JavaScript: 确认 is the 购买确认 dialog's, or the no-JS 购买确认 page's.
+    """
     page.goto("/plan/change")
     page.get_by_role("radio", name=level, exact=True).check()
     page.get_by_label("购买时长", exact=True).select_option(label=term)
     page.get_by_role("button", name="立即购买", exact=True).click()
-    page.get_by_role("dialog", name="购买确认").get_by_role("button", name="确认", exact=True).click()
+    page.get_by_role("button", name="确认", exact=True).click()
     expect(page.get_by_role("heading", name="规格确认", exact=True)).to_be_visible()
     page.get_by_role("checkbox", name="我已阅读并同意《合作伙伴支持计划服务协议》").check()
     page.get_by_role("button", name="去购买", exact=True).click()
@@ -158,11 +171,22 @@ def place_order(page: Page, level: str = "标准级", term: str = "1个月") -> 
 def buy_by_balance(page: Page, server: ConsoleServer, login: str, level: str = "标准级", term: str = "1个月") -> str:
     """The whole chapter-1 purchase for the signed-in LOGIN, paid by balance; returns the order id."""
     order_id = place_order(page, level, term)
-    page.get_by_role("radio", name="余额支付", exact=True).check()
-    page.get_by_role("button", name="确认付款", exact=True).click()
-    verify_and_pay(page, server, login)
-    expect(page.get_by_role("heading", name="支付成功", exact=True)).to_be_visible()
+    pay_by_balance(page, server, login)
     return order_id
+
+
+def pay_by_balance(page: Page, server: ConsoleServer, login: str, locale: str = ZH, *,
+                   amount: str | None = None, voucher: str | None = None) -> None:
+    """On the payment page: (应付金额 is AMOUNT,) (tick the VOUCHER,) 余额支付, 确认付款, 身份验证 → 支付成功."""
+    expect(page.get_by_text(tr(locale, "订单已生成，请核对优惠折扣并尽快支付"))).to_be_visible()
+    if amount is not None:
+        expect(summary_value(page, tr(locale, "应付金额"))).to_have_text(amount)
+    if voucher is not None:
+        page.get_by_label(voucher).check()
+    page.get_by_role("radio", name=tr(locale, "余额支付"), exact=True).check()
+    page.get_by_role("button", name=tr(locale, "确认付款"), exact=True).click()
+    verify_and_pay(page, server, login, locale)
+    expect(page.get_by_role("heading", name=tr(locale, "支付成功"), exact=True)).to_be_visible()
 
 
 def verify_and_pay(page: Page, server: ConsoleServer, login: str, locale: str = ZH) -> None:
@@ -173,3 +197,17 @@ def verify_and_pay(page: Page, server: ConsoleServer, login: str, locale: str = 
     expect(page.get_by_role("status").filter(has_text=re.compile(r"\*{4}"))).to_be_visible()
     page.get_by_label(tr(locale, "验证码"), exact=True).fill(latest_code(server, login))
     page.get_by_role("button", name=tr(locale, "确定"), exact=True).click()
+
+
+# ---------------------------------------------------------------------------------------------- balance
+def available_balance(page: Page, locale: str = ZH) -> str:
+    """余额与充值: the 可用额度 as shown ("¥91,500.00")."""
+    page.goto("/balance")
+    return page.get_by_text(tr(locale, "可用额度")).locator("strong").inner_text()
+
+
+def expect_balance(page: Page, amount: str) -> None:
+    """余额与充值 shows AMOUNT as the 可用额度."""
+    page.goto("/balance")
+    expect(page.get_by_role("heading", name="余额与充值", level=1)).to_be_visible()
+    expect(page.get_by_role("main").get_by_text("可用额度")).to_contain_text(amount)

@@ -10,65 +10,14 @@ import re
 from playwright.sync_api import Page, expect
 
 from a11y import assert_no_axe_violations
-from models.i18n import translations
-from server import latest_code
+from flows import (EN, ZH, available_balance, buy_by_balance, expect_locale, pay_by_balance, sign_in,
+                   summary_value, tr)
 
-ZH, EN = "zh_CN", "en"
-PASSWORD = "demo-pass-2026"
 BUYER = "partner-b-buyer"
 BOUGHT = "2024-01-01T10:30:00+08:00"
 LATER = "2024-01-15T18:40:00+08:00"
 FEE = "¥9,011.87"
 AGREE = "我已阅读并同意《合作伙伴支持计划服务协议》"
-
-
-def tr(locale: str, msgid: str) -> str:
-    """The text the console shows for MSGID in LOCALE (the msgid itself in zh-CN, or while untranslated)."""
-    return translations(locale).gettext(msgid)
-
-
-def exact(text: str) -> re.Pattern:
-    return re.compile(r"^\s*" + re.escape(text) + r"\s*$")
-
-
-def expect_locale(page: Page, locale: str) -> None:
-    expect(page.locator("html")).to_have_attribute("lang", {ZH: "zh-CN", EN: "en"}[locale])
-
-
-def sign_in(page: Page, login: str, locale: str = ZH) -> None:
-    page.goto("/login")
-    page.get_by_label(tr(locale, "帐号"), exact=True).fill(login)
-    page.get_by_label(tr(locale, "密码"), exact=True).fill(PASSWORD)
-    page.get_by_role("button", name=tr(locale, "登录"), exact=True).click()
-    expect(page.get_by_role("button", name=tr(locale, "退出"), exact=True)).to_be_visible()
-
-
-def verify_and_pay(page: Page, srv, login: str, locale: str = ZH) -> None:
-    """身份验证: 手机, 获取验证码, the code from the outbox, 确定."""
-    expect(page.get_by_role("heading", name=tr(locale, "身份验证"), exact=True)).to_be_visible()
-    page.get_by_role("radio", name=tr(locale, "手机"), exact=True).check()
-    page.get_by_role("button", name=tr(locale, "获取验证码"), exact=True).click()
-    expect(page.get_by_role("status").filter(has_text=re.compile(r"\*{4}"))).to_be_visible()
-    page.get_by_label(tr(locale, "验证码"), exact=True).fill(latest_code(srv, login))
-    page.get_by_role("button", name=tr(locale, "确定"), exact=True).click()
-
-
-def summary(page: Page, term: str):
-    """The <dd> of the summary-list row whose <dt> is TERM."""
-    return page.locator(".summary-list .row", has=page.locator("dt", has_text=exact(term))).locator("dd")
-
-
-def buy_standard(page: Page, srv) -> None:
-    """新购 Standard for 1 month, paid from the balance (works with and without JavaScript)."""
-    page.goto("/plan/change?level=standard&months=1")
-    page.get_by_role("button", name="立即购买", exact=True).click()
-    page.get_by_role("button", name="确认", exact=True).click()  # the dialog's, or the no-JS 购买确认 page's
-    page.get_by_role("checkbox", name=AGREE).check()
-    page.get_by_role("button", name="去购买", exact=True).click()
-    page.get_by_role("radio", name="余额支付", exact=True).check()
-    page.get_by_role("button", name="确认付款", exact=True).click()
-    verify_and_pay(page, srv, BUYER)
-    expect(page.get_by_role("heading", name="支付成功", exact=True)).to_be_visible()
 
 
 def come_back_later(page: Page, srv, locale: str = ZH) -> None:
@@ -85,20 +34,6 @@ def open_change(page: Page, locale: str = ZH) -> None:
     expect(page.get_by_role("heading", name=tr(locale, "更改合作伙伴支持计划"), level=1)).to_be_visible()
 
 
-def available(page: Page, locale: str = ZH) -> str:
-    page.goto("/balance")
-    return page.get_by_text(tr(locale, "可用额度")).locator("strong").inner_text()
-
-
-def pay_by_balance(page: Page, srv, locale: str = ZH) -> None:
-    expect(page.get_by_text(tr(locale, "订单已生成，请核对优惠折扣并尽快支付"))).to_be_visible()
-    expect(summary(page, tr(locale, "应付金额"))).to_have_text(FEE)
-    page.get_by_role("radio", name=tr(locale, "余额支付"), exact=True).check()
-    page.get_by_role("button", name=tr(locale, "确认付款"), exact=True).click()
-    verify_and_pay(page, srv, BUYER, locale=locale)
-    expect(page.get_by_role("heading", name=tr(locale, "支付成功"), exact=True)).to_be_visible()
-
-
 def downgrade(page: Page, locale: str = ZH, axe: bool = False) -> None:
     """尊享级 → 标准级: preview the refund, 立即变更, agree, 确认变更, the result with the refund."""
     open_change(page, locale)
@@ -110,14 +45,14 @@ def downgrade(page: Page, locale: str = ZH, axe: bool = False) -> None:
         assert_no_axe_violations(page)
     page.get_by_role("button", name=tr(locale, "立即变更"), exact=True).click()
     expect(page.get_by_role("heading", name=tr(locale, "规格确认"), exact=True)).to_be_visible()
-    expect(summary(page, tr(locale, "退费金额"))).to_contain_text(FEE)
+    expect(summary_value(page, tr(locale, "退费金额"))).to_contain_text(FEE)
     if axe:
         assert_no_axe_violations(page)
     page.get_by_role("checkbox", name=tr(locale, AGREE)).check()
     page.get_by_role("button", name=tr(locale, "确认变更"), exact=True).click()
     expect(page.get_by_role("heading", name=tr(locale, "降级成功"), exact=True)).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text(FEE)
-    expect(summary(page, tr(locale, "当前余额"))).to_have_text("¥91,500.00")
+    expect(summary_value(page, tr(locale, "当前余额"))).to_have_text("¥91,500.00")
     if axe:
         assert_no_axe_violations(page)
 
@@ -126,7 +61,7 @@ def test_upgrade_by_balance_with_javascript_then_downgrade(make_server, new_cont
     srv = make_server(now=BOUGHT)
     page = new_context(base_url=srv.url).new_page()
     sign_in(page, BUYER)
-    buy_standard(page, srv)
+    buy_by_balance(page, srv, BUYER)
     come_back_later(page, srv)
 
     open_change(page)
@@ -145,26 +80,26 @@ def test_upgrade_by_balance_with_javascript_then_downgrade(make_server, new_cont
     dialog.get_by_role("button", name="确认", exact=True).click()
 
     expect(page.get_by_role("heading", name="规格确认", exact=True)).to_be_visible()
-    expect(summary(page, "补交的费用")).to_have_text(FEE)
-    expect(summary(page, "变更后规格")).to_have_text("尊享级")
+    expect(summary_value(page, "补交的费用")).to_have_text(FEE)
+    expect(summary_value(page, "变更后规格")).to_have_text("尊享级")
     page.get_by_role("button", name="确认变更", exact=True).click()  # not agreed yet: refused at the checkbox
     expect(page.get_by_role("alert")).to_contain_text("请阅读并勾选同意")
     expect(page).to_have_title(re.compile("^错误："))
     assert_no_axe_violations(page)
     page.get_by_role("checkbox", name=AGREE).check()
     page.get_by_role("button", name="确认变更", exact=True).click()
-    pay_by_balance(page, srv)
+    pay_by_balance(page, srv, BUYER, amount=FEE)
     expect(page.get_by_role("status")).to_contain_text(FEE)
 
     page.goto("/plan")
-    expect(summary(page, "当前规格")).to_have_text("尊享级")
-    expect(summary(page, "有效期")).to_contain_text("2024/02/01 23:59:59")  # the end does not change
-    assert available(page) == "¥82,488.13"  # 100,000 - 8,500 - 9,011.87
+    expect(summary_value(page, "当前规格")).to_have_text("尊享级")
+    expect(summary_value(page, "有效期")).to_contain_text("2024/02/01 23:59:59")  # the end does not change
+    assert available_balance(page) == "¥82,488.13"  # 100,000 - 8,500 - 9,011.87
 
     downgrade(page, axe=True)
     page.goto("/plan")
-    expect(summary(page, "当前规格")).to_have_text("标准级")
-    assert available(page) == "¥91,500.00"
+    expect(summary_value(page, "当前规格")).to_have_text("标准级")
+    assert available_balance(page) == "¥91,500.00"
     page.goto("/orders")
     expect(page.get_by_role("row").filter(has_text="降级")).to_contain_text(FEE)
 
@@ -173,7 +108,7 @@ def test_upgrade_without_javascript(make_server, new_context):
     srv = make_server(now=BOUGHT)
     page = new_context(base_url=srv.url, java_script_enabled=False).new_page()
     sign_in(page, BUYER)
-    buy_standard(page, srv)
+    buy_by_balance(page, srv, BUYER)
     come_back_later(page, srv)
 
     open_change(page)
@@ -187,20 +122,20 @@ def test_upgrade_without_javascript(make_server, new_context):
     expect(page.get_by_role("heading", name="规格确认", exact=True)).to_be_visible()
     page.get_by_role("checkbox", name=AGREE).check()
     page.get_by_role("button", name="确认变更", exact=True).click()
-    pay_by_balance(page, srv)
+    pay_by_balance(page, srv, BUYER, amount=FEE)
     page.goto("/plan")
-    expect(summary(page, "当前规格")).to_have_text("尊享级")
-    assert available(page) == "¥82,488.13"
+    expect(summary_value(page, "当前规格")).to_have_text("尊享级")
+    assert available_balance(page) == "¥82,488.13"
 
     downgrade(page)
-    assert available(page) == "¥91,500.00"
+    assert available_balance(page) == "¥91,500.00"
 
 
 def test_standard_plan_offers_no_downgrade_but_explains_unsubscribe(make_server, new_context):
     srv = make_server(now=BOUGHT)
     page = new_context(base_url=srv.url).new_page()
     sign_in(page, BUYER)
-    buy_standard(page, srv)
+    buy_by_balance(page, srv, BUYER)
     open_change(page)
     expect(page.get_by_text("标准级合作伙伴支持计划请选择“更多 > 退订”操作。")).to_be_visible()
     expect(page.get_by_role("radio", name="基础级")).to_have_count(0)
@@ -217,7 +152,7 @@ def test_new_screens_in_english(make_server, new_context):
     srv = make_server(now=BOUGHT)
     page = new_context(base_url=srv.url).new_page()
     sign_in(page, BUYER)
-    buy_standard(page, srv)
+    buy_by_balance(page, srv, BUYER)
     come_back_later(page, srv)
 
     open_change(page)
@@ -235,7 +170,7 @@ def test_new_screens_in_english(make_server, new_context):
     assert_no_axe_violations(page)
     page.get_by_role("checkbox", name=tr(EN, AGREE)).check()
     page.get_by_role("button", name=tr(EN, "确认变更"), exact=True).click()
-    pay_by_balance(page, srv, locale=EN)
+    pay_by_balance(page, srv, BUYER, EN, amount=FEE)
 
     page.goto("/plan/change/upgrade/confirm?level=standard")  # no longer an upgrade: back to the change page
     expect(page).to_have_url(re.compile(r"/plan/change$"))

@@ -9,45 +9,11 @@ import re
 from playwright.sync_api import Page, expect
 
 from a11y import assert_no_axe_violations
+from flows import buy_by_balance, pay_by_balance, sign_in
 
 BUYER = "partner-a-ops"
-PASSWORD = "demo-pass-2026"
 JANUARY = "2024-01-15T10:00:00+08:00"
 FEBRUARY_1ST = "2024-02-01T00:00:00+08:00"
-
-
-def sign_in(page: Page, login: str) -> None:
-    page.goto("/login")
-    page.get_by_label("帐号").fill(login)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="合作伙伴支持计划", exact=True)).to_be_visible()
-
-
-def pay_by_balance(page: Page, srv, login: str) -> None:
-    """确认付款 (余额支付) → 身份验证 by phone → 支付成功."""
-    expect(page.get_by_text("订单已生成，请核对优惠折扣并尽快支付")).to_be_visible()
-    page.get_by_role("radio", name="余额支付").check()
-    page.get_by_role("button", name="确认付款").click()
-    expect(page.get_by_role("heading", name="身份验证")).to_be_visible()
-    page.get_by_role("radio", name="手机").check()
-    page.get_by_role("button", name="获取验证码").click()
-    expect(page.get_by_text("验证码已发送至")).to_be_visible()
-    page.get_by_label("验证码").fill(srv.latest_code(login))
-    page.get_by_role("button", name="确定").click()
-    expect(page.get_by_role("heading", name="支付成功")).to_be_visible()
-
-
-def buy_standard(page: Page, srv) -> None:
-    page.goto("/plan")
-    page.get_by_role("link", name="更改", exact=True).click()
-    page.get_by_role("radio", name="标准级").check()
-    page.get_by_role("button", name="立即购买").click()
-    dialog = page.get_by_role("dialog", name="购买确认")
-    dialog.get_by_role("button", name="确认").click()
-    page.get_by_role("checkbox", name="我已阅读并同意《合作伙伴支持计划服务协议》").check()
-    page.get_by_role("button", name="去购买").click()
-    pay_by_balance(page, srv, BUYER)
 
 
 def quota_row(page: Page):
@@ -68,7 +34,7 @@ def test_two_packs_fifty_tickets_refused_then_thirty_next_month(make_server, new
     srv = make_server(now=JANUARY)
     page = new_context(base_url=srv.url).new_page()
     sign_in(page, BUYER)
-    buy_standard(page, srv)
+    buy_by_balance(page, srv, BUYER)
     page.goto("/plan")
     expect(quota_row(page)).to_contain_text("已用 0 / 共 30")
 

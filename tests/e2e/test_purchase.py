@@ -14,8 +14,8 @@ import re
 
 import pytest
 from a11y import assert_no_axe_violations
-from flows import (EN, PINNED, ZH, axe_in_both_locales, expect_locale, open_menu_item, order_id_from,
-                   place_order, sign_in, summary_value, tab_to, tr, verify_and_pay)
+from flows import (EN, PINNED, ZH, axe_in_both_locales, expect_balance, expect_locale, open_menu_item,
+                   order_id_from, place_order, sign_in, summary_value, tab_to, tr, verify_and_pay)
 from playwright.sync_api import expect
 from server import latest_code
 
@@ -40,12 +40,6 @@ def open_page(new_context, console):
 
 def preview(page):
     return page.get_by_role("status")
-
-
-def expect_balance(page, amount: str) -> None:
-    page.goto("/balance")
-    expect(page.get_by_role("heading", name="余额与充值", level=1)).to_be_visible()
-    expect(page.get_by_role("main").get_by_text("可用额度")).to_contain_text(amount)
 
 
 def expect_plan(page, level: str, validity: str | None = VALIDITY) -> None:

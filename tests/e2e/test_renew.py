@@ -14,79 +14,18 @@ import re
 
 import pytest
 from a11y import assert_no_axe_violations
+from flows import axe_in_both_locales, buy_by_balance, expect_balance, pay_by_balance, sign_in, summary_value
 from playwright.sync_api import Page, expect
-from server import ConsoleServer, latest_code
 
 BUYER = "partner-b-buyer"
-PASSWORD = "demo-pass-2026"
 NO_SCHEDULER = {"CONSOLE_SCHEDULER": "off"}
 JAN_1 = "2024-01-01T10:30:00+08:00"  # a month bought now ends 2024/02/01 23:59:59
 DEC_31 = "2023-12-31T09:00:00+08:00"  # a month bought now ends 2024/01/31 23:59:59
 
 
-def sign_in(page: Page, login: str = BUYER) -> None:
-    page.goto("/login")
-    page.get_by_label("帐号", exact=True).fill(login)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("button", name="退出", exact=True)).to_be_visible()
-
-
-def summary_value(page: Page, term: str):
-    return page.get_by_role("term").filter(has_text=re.compile(rf"^\s*{re.escape(term)}\s*$")).locator(
-        "xpath=following-sibling::dd[1]")
-
-
-def verify_and_pay(page: Page, server: ConsoleServer, login: str = BUYER) -> None:
-    """确认付款 by 余额支付 → 身份验证 (手机, the code from the outbox) → 支付成功."""
-    expect(page.get_by_text("订单已生成，请核对优惠折扣并尽快支付")).to_be_visible()
-    page.get_by_role("radio", name="余额支付", exact=True).check()
-    page.get_by_role("button", name="确认付款", exact=True).click()
-    expect(page.get_by_role("heading", name="身份验证", level=1)).to_be_visible()
-    page.get_by_role("radio", name="手机", exact=True).check()
-    page.get_by_role("button", name="获取验证码", exact=True).click()
-    expect(page.get_by_text(re.compile("验证码已发送至"))).to_be_visible()
-    page.get_by_label("验证码", exact=True).fill(latest_code(server, login))
-    page.get_by_role("button", name="确定", exact=True).click()
-    expect(page.get_by_role("heading", name="支付成功", level=1)).to_be_visible()
-
-
-def buy_standard_month(page: Page, server: ConsoleServer) -> None:
-    """Chapter 1 in short (its own tests are in test_purchase.py): 标准级, 1个月, paid by balance."""
-    page.goto("/plan/change?level=standard&months=1")
-    page.get_by_role("button", name="立即购买", exact=True).click()
-    page.get_by_role("dialog", name="购买确认").get_by_role("button", name="确认", exact=True).click()
-    page.get_by_role("checkbox", name="我已阅读并同意《合作伙伴支持计划服务协议》").check()
-    page.get_by_role("button", name="去购买", exact=True).click()
-    verify_and_pay(page, server)
-
-
 def open_detail(page: Page) -> None:
     page.goto("/plan")
     expect(page.get_by_role("heading", name="合作伙伴支持计划", level=1)).to_be_visible()
-
-
-def expect_balance(page: Page, amount: str) -> None:
-    page.goto("/balance")
-    expect(page.get_by_role("main").get_by_text("可用额度")).to_contain_text(amount)
-
-
-def set_locale(page: Page, locale: str) -> None:
-    """As the language switch does: the `lang` cookie on "/"."""
-    origin = re.match(r"^https?://[^/]+", page.url).group(0)
-    page.context.add_cookies([{"name": "lang", "value": locale, "url": origin + "/"}])
-
-
-def axe_in_both_locales(page: Page) -> None:
-    """axe-core on the page in zh-CN, then reloaded in English, then back to zh-CN."""
-    assert_no_axe_violations(page)
-    set_locale(page, "en")
-    page.reload()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    assert_no_axe_violations(page)
-    set_locale(page, "zh_CN")
-    page.reload()
-    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
 def open_renew_page(page: Page) -> None:
@@ -104,8 +43,8 @@ def console(make_server):
 def test_done_means_jan_31_renewed_for_a_month_ends_feb_29_and_costs_8500(make_server, new_context):
     server = make_server(now=DEC_31, extra_env=NO_SCHEDULER)
     page = new_context(base_url=server.url).new_page()
-    sign_in(page)
-    buy_standard_month(page, server)
+    sign_in(page, BUYER)
+    buy_by_balance(page, server, BUYER)
     open_detail(page)
     expect(summary_value(page, "有效期")).to_have_text("2023/12/31 09:00:00 – 2024/01/31 23:59:59")
     expect_balance(page, "¥91,500.00")
@@ -116,7 +55,7 @@ def test_done_means_jan_31_renewed_for_a_month_ends_feb_29_and_costs_8500(make_s
     expect(page.get_by_role("status")).to_contain_text("¥8,500.00")
     expect(page.get_by_role("status")).to_contain_text("2024/02/29 23:59:59")
     page.get_by_role("button", name="去支付", exact=True).click()
-    verify_and_pay(page, server)
+    pay_by_balance(page, server, BUYER)
 
     open_detail(page)
     expect(summary_value(page, "有效期")).to_have_text("2023/12/31 09:00:00 – 2024/02/29 23:59:59")
@@ -125,8 +64,8 @@ def test_done_means_jan_31_renewed_for_a_month_ends_feb_29_and_costs_8500(make_s
 
 def test_renew_two_months_by_balance_with_javascript(console, new_context):
     page = new_context(base_url=console.url).new_page()
-    sign_in(page)
-    buy_standard_month(page, console)
+    sign_in(page, BUYER)
+    buy_by_balance(page, console, BUYER)
     open_renew_page(page)
 
     # The page: the plan, its current end, the level's service items, the term, the live amount.
@@ -155,7 +94,7 @@ def test_renew_two_months_by_balance_with_javascript(console, new_context):
     expect(summary_value(page, "订单类型")).to_have_text("续费")
     expect(summary_value(page, "时长")).to_have_text("2个月")
     expect(summary_value(page, "应付金额")).to_have_text("¥17,000.00")
-    verify_and_pay(page, console)
+    pay_by_balance(page, console, BUYER)
 
     open_detail(page)
     expect(summary_value(page, "有效期")).to_have_text("2024/01/01 10:30:00 – 2024/04/01 23:59:59")
@@ -166,11 +105,11 @@ def test_renew_two_months_by_balance_with_javascript(console, new_context):
 
 def test_renew_two_months_by_balance_without_javascript(console, new_context):
     buyer = new_context(base_url=console.url).new_page()
-    sign_in(buyer)
-    buy_standard_month(buyer, console)
+    sign_in(buyer, BUYER)
+    buy_by_balance(buyer, console, BUYER)
 
     page = new_context(base_url=console.url, java_script_enabled=False).new_page()
-    sign_in(page)
+    sign_in(page, BUYER)
     open_renew_page(page)
     page.get_by_role("combobox", name="续费时长").select_option(label="2个月")
     page.get_by_role("button", name="计算费用", exact=True).click()  # the page comes back with the new amount
@@ -181,7 +120,7 @@ def test_renew_two_months_by_balance_without_javascript(console, new_context):
     assert_no_axe_violations(page)
     page.get_by_role("button", name="去支付", exact=True).click()
     expect(summary_value(page, "应付金额")).to_have_text("¥17,000.00")
-    verify_and_pay(page, console)
+    pay_by_balance(page, console, BUYER)
 
     open_detail(page)
     expect(summary_value(page, "有效期")).to_have_text("2024/01/01 10:30:00 – 2024/04/01 23:59:59")
@@ -190,8 +129,8 @@ def test_renew_two_months_by_balance_without_javascript(console, new_context):
 
 def test_auto_renew_through_tick_seven_days_before_the_end(console, new_context):
     page = new_context(base_url=console.url).new_page()
-    sign_in(page)
-    buy_standard_month(page, console)
+    sign_in(page, BUYER)
+    buy_by_balance(page, console, BUYER)
     open_detail(page)
 
     # The setting on the detail page: off, the term defaulting to the last period's.
@@ -214,7 +153,7 @@ def test_auto_renew_through_tick_seven_days_before_the_end(console, new_context)
     messages = console.cli("messages", BUYER).stdout
     assert messages.count("自动续费成功") == 1 and "2024/03/01 23:59:59" in messages
 
-    sign_in(page)  # a new day, a new session
+    sign_in(page, BUYER)  # a new day, a new session
     open_detail(page)
     expect(summary_value(page, "有效期")).to_have_text("2024/01/01 10:30:00 – 2024/03/01 23:59:59")
     expect_balance(page, "¥83,000.00")
@@ -223,8 +162,8 @@ def test_auto_renew_through_tick_seven_days_before_the_end(console, new_context)
 def test_insufficient_balance_is_told_with_the_shortfall(make_server, new_context):
     server = make_server(now=JAN_1, extra_env=NO_SCHEDULER)
     page = new_context(base_url=server.url).new_page()
-    sign_in(page)
-    buy_standard_month(page, server)
+    sign_in(page, BUYER)
+    buy_by_balance(page, server, BUYER)
     open_detail(page)
     page.get_by_role("radio", name="开启", exact=True).check()
     page.get_by_role("combobox", name="每次自动续费时长").select_option(label="1年")
@@ -237,11 +176,11 @@ def test_insufficient_balance_is_told_with_the_shortfall(make_server, new_contex
 
 def test_the_plan_falls_back_to_basic_after_its_end(console, new_context):
     page = new_context(base_url=console.url).new_page()
-    sign_in(page)
-    buy_standard_month(page, console)
+    sign_in(page, BUYER)
+    buy_by_balance(page, console, BUYER)
 
     console.restart(now="2024-02-02T00:00:00+08:00")  # one second after the end
-    sign_in(page)
+    sign_in(page, BUYER)
     open_detail(page)
     expect(summary_value(page, "当前规格")).to_have_text("基础级")
     expect(summary_value(page, "有效期")).to_have_text("无（基础级长期有效）")
@@ -265,15 +204,15 @@ def test_serve_runs_auto_renew_in_process(make_server, new_context):
     """With its scheduler on (the default), `serve` renews by itself: no `tick` is run here."""
     server = make_server(now=JAN_1)
     page = new_context(base_url=server.url).new_page()
-    sign_in(page)
-    buy_standard_month(page, server)
+    sign_in(page, BUYER)
+    buy_by_balance(page, server, BUYER)
     open_detail(page)
     page.get_by_role("radio", name="开启", exact=True).check()
     page.get_by_role("button", name="保存自动续费设置", exact=True).click()
     expect(summary_value(page, "自动续费")).to_have_text("已开启，每次续费1个月")
 
     server.restart(now="2024-01-26T08:00:00+08:00")  # the scheduler's first run is at start-up
-    sign_in(page)
+    sign_in(page, BUYER)
     for _ in range(50):
         open_detail(page)
         if "2024/03/01 23:59:59" in summary_value(page, "有效期").inner_text():

@@ -11,37 +11,10 @@ import re
 from playwright.sync_api import Page, expect
 
 from a11y import assert_no_axe_violations
+from flows import available_balance, buy_by_balance, pay_by_balance, place_order, sign_in, summary_value, tab_to
 
 BUYER = "partner-b-buyer"
-PASSWORD = "demo-pass-2026"
 BOUGHT = "2024-01-01T10:30:00+08:00"
-
-
-def sign_in(page: Page, login: str = BUYER) -> None:
-    page.goto("/login")
-    page.get_by_label("帐号").fill(login)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="合作伙伴支持计划", exact=True)).to_be_visible()
-
-
-def buy_standard(page: Page, srv, *, voucher: str | None = None) -> None:
-    """新购 Standard, 1 month, paid from the balance with the code from the outbox (works with and without JS)."""
-    page.goto("/plan/change?level=standard&months=1")
-    page.get_by_role("button", name="立即购买").click()
-    page.get_by_role("button", name="确认", exact=True).click()
-    page.get_by_label("我已阅读并同意《合作伙伴支持计划服务协议》").check()
-    page.get_by_role("button", name="去购买").click()
-    expect(page.get_by_text("订单已生成，请核对优惠折扣并尽快支付")).to_be_visible()
-    if voucher:
-        page.get_by_label(voucher).check()
-    page.get_by_label("余额支付").check()
-    page.get_by_role("button", name="确认付款").click()
-    page.get_by_label("手机", exact=True).check()
-    page.get_by_role("button", name="获取验证码").click()
-    page.get_by_label("验证码").fill(srv.latest_code(BUYER))
-    page.get_by_role("button", name="确定").click()
-    expect(page.get_by_role("heading", name="支付成功")).to_be_visible()
 
 
 def open_unsubscribe(page: Page) -> None:
@@ -57,24 +30,18 @@ def fee_row(page: Page, index: int = 0) -> list[str]:
     return [re.sub(r"\s+", " ", c).strip() for c in row.locator("td").all_inner_texts()]
 
 
-def summary(page: Page, label: str) -> str:
-    return page.locator(".summary-list .row", has=page.locator("dt", has_text=re.compile(f"^{label}$"))) \
-        .locator("dd").inner_text().strip()
-
-
-def balance(page: Page) -> str:
-    page.goto("/balance")
-    return page.get_by_text("可用额度").locator("strong").inner_text()
+def summary(page: Page, term: str) -> str:
+    return summary_value(page, term).inner_text().strip()
 
 
 def test_non_five_day_with_javascript(make_server, new_context):
     srv = make_server(now=BOUGHT)
     page = new_context(base_url=srv.url).new_page()
-    sign_in(page)
-    buy_standard(page, srv)
+    sign_in(page, BUYER)
+    buy_by_balance(page, srv, BUYER)
 
     srv.restart(now="2024-01-11T10:30:00+08:00")  # ten days later
-    sign_in(page)  # a sign-in lasts 8 hours of the (pinned) clock
+    sign_in(page, BUYER)  # a sign-in lasts 8 hours of the (pinned) clock
     open_unsubscribe(page)
     expect(page.get_by_text("您本次退订属于非5天无理由退订，需收取手续费和已消费金额，已使用的代金券和折扣券不退还。")).to_be_visible()
     expect(page.get_by_text("本次操作完成后，2024年12月31日前您还可以进行10次五天无理由退订。")).to_be_visible()
@@ -116,7 +83,7 @@ def test_non_five_day_with_javascript(make_server, new_context):
     assert summary(page, "已消费金额") == "-¥2,702.51" and summary(page, "手续费") == "-¥850.00"
     assert summary(page, "退订金额") == "¥4,947.49" and summary(page, "退订原因") == "业务测试完毕退订"
     assert_no_axe_violations(page)
-    assert balance(page) == "¥96,447.49"  # 100,000.00 − 8,500.00 + 4,947.49
+    assert available_balance(page) == "¥96,447.49"  # 100,000.00 − 8,500.00 + 4,947.49
     page.goto("/plan")
     expect(page.get_by_text("基础级").first).to_be_visible()
     expect(page.get_by_role("cell", name="已退订")).to_be_visible()
@@ -126,12 +93,13 @@ def test_five_day_without_javascript(make_server, new_context):
     srv = make_server(now=BOUGHT)
     srv.cli("coupon", "grant", BUYER, "--voucher", "500")
     page = new_context(base_url=srv.url, java_script_enabled=False).new_page()
-    sign_in(page)
-    buy_standard(page, srv, voucher="代金券 ¥500.00")
-    assert balance(page) == "¥92,000.00"
+    sign_in(page, BUYER)
+    place_order(page)
+    pay_by_balance(page, srv, BUYER, voucher="代金券 ¥500.00")
+    assert available_balance(page) == "¥92,000.00"
 
     srv.restart(now="2024-01-03T09:15:00+08:00")  # within 5 × 24 hours of paying
-    sign_in(page)  # a sign-in lasts 8 hours of the (pinned) clock
+    sign_in(page, BUYER)  # a sign-in lasts 8 hours of the (pinned) clock
     open_unsubscribe(page)
     expect(page.get_by_text("您本次退订属于5天无理由退订", exact=False)).to_be_visible()
     expect(page.get_by_text("本次操作完成后，2024年12月31日前您还可以进行9次五天无理由退订。")).to_be_visible()
@@ -152,47 +120,38 @@ def test_five_day_without_javascript(make_server, new_context):
     expect(page.get_by_role("heading", name="退订成功")).to_be_visible()
     expect(page.get_by_text("本次为五天无理由退订", exact=False)).to_be_visible()
     assert summary(page, "退订金额") == "¥8,000.00" and summary(page, "退订原因说明") == "只是试用一下"
-    assert balance(page) == "¥100,000.00"
+    assert available_balance(page) == "¥100,000.00"
     page.goto("/plan/unsubscribe")  # the plan is Basic now: nothing left to unsubscribe
     expect(page.get_by_text("没有可退订的支持计划", exact=False)).to_be_visible()
     assert "已退还代金券 1 张" in srv.cli("messages", BUYER).stdout
 
 
-def tab_to(page: Page, locator, limit: int = 80) -> None:
-    """Press Tab until `locator` has the focus, as a keyboard user would."""
-    for _ in range(limit):
-        if locator.evaluate("el => el === document.activeElement"):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"could not reach {locator} with Tab")
-
-
 def test_by_keyboard_and_axe_in_both_locales(make_server, new_context):
     srv = make_server(now=BOUGHT)
     page = new_context(base_url=srv.url).new_page()
-    sign_in(page)
-    buy_standard(page, srv)
+    sign_in(page, BUYER)
+    buy_by_balance(page, srv, BUYER)
     srv.restart(now="2024-01-15T18:40:00+08:00")  # the vendor's example
-    sign_in(page)  # a sign-in lasts 8 hours of the (pinned) clock
+    sign_in(page, BUYER)  # a sign-in lasts 8 hours of the (pinned) clock
 
     page.goto("/plan")
     more = page.get_by_text("更多", exact=True)
-    tab_to(page, more)
+    tab_to(page, more, limit=80)
     page.keyboard.press("Enter")
-    tab_to(page, page.get_by_role("link", name="退订", exact=True))
+    tab_to(page, page.get_by_role("link", name="退订", exact=True), limit=80)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="退订管理")).to_be_visible()
     assert fee_row(page)[5:] == ["3,857.52", "850.00", "3,792.48"]
 
     rules = page.get_by_role("link", name="退订规则说明")
-    tab_to(page, rules)
+    tab_to(page, rules, limit=80)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="退订规则说明")).to_be_visible()
     assert_no_axe_violations(page)
     page.go_back()
 
     first_reason = page.get_by_role("radio", name="购买云服务时选择参数错误")
-    tab_to(page, first_reason)
+    tab_to(page, first_reason, limit=80)
     page.keyboard.press("Space")
     for _ in range(6):  # arrows move through the group down to 其他
         page.keyboard.press("ArrowDown")
@@ -202,22 +161,22 @@ def test_by_keyboard_and_axe_in_both_locales(make_server, new_context):
     page.keyboard.press("Tab")
     expect(comment).to_be_focused()
     page.keyboard.type("合同到期，改为按需购买")
-    tab_to(page, page.get_by_label("我已确认本次退订金额和相关费用。"))
+    tab_to(page, page.get_by_label("我已确认本次退订金额和相关费用。"), limit=80)
     page.keyboard.press("Space")
-    tab_to(page, page.get_by_role("button", name="退订", exact=True))
+    tab_to(page, page.get_by_role("button", name="退订", exact=True), limit=80)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="退订成功")).to_be_visible()
     assert summary(page, "已消费金额") == "-¥3,857.52" and summary(page, "退订金额") == "¥3,792.48"
-    assert balance(page) == "¥95,292.48"  # 100,000.00 − 8,500.00 + 3,792.48
+    assert available_balance(page) == "¥95,292.48"  # 100,000.00 − 8,500.00 + 3,792.48
 
 
 def test_axe_on_the_screen_in_both_locales(make_server, new_context):
     srv = make_server(now=BOUGHT)
     page = new_context(base_url=srv.url).new_page()
-    sign_in(page)
-    buy_standard(page, srv)
+    sign_in(page, BUYER)
+    buy_by_balance(page, srv, BUYER)
     srv.restart(now="2024-01-02T10:30:00+08:00")
-    sign_in(page)  # a sign-in lasts 8 hours of the (pinned) clock
+    sign_in(page, BUYER)  # a sign-in lasts 8 hours of the (pinned) clock
     for locale_link in (None, "English"):
         if locale_link:
             page.get_by_role("link", name=locale_link).click()
