@@ -139,7 +139,8 @@ async def cmd_confirm_offline(args, settings: Settings) -> None:
 async def cmd_tick(args, settings: Settings) -> None:
     from models.services.jobs import run_due
 
-    done = await run_due(settings.clock.now(), order_lapse_days=settings.order_lapse_days)
+    done = await run_due(settings.clock.now(), order_lapse_days=settings.order_lapse_days,
+                         smtp_url=settings.smtp_url)
     print(", ".join(f"{name}: {count}" for name, count in done.items()))
 
 

@@ -3,12 +3,16 @@ Delivery by e-mail (CONSOLE_SMTP_URL) happens afterwards and marks rows sent."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 from urllib.parse import urlparse
 
-from models.tables import Account, Outbox
+from models.tables import Outbox
+
+log = logging.getLogger("console.mail")
 
 
 async def notify(account_id: int, subject: str, body: str, now: datetime, channel: str = "inbox") -> None:
@@ -19,25 +23,39 @@ async def messages_for(account_id: int, limit: int = 100) -> list[dict]:
     return await Outbox.select().where(Outbox.account == account_id).order_by(Outbox.id, ascending=False).limit(limit)
 
 
-async def deliver_email(smtp_url: str | None, now: datetime) -> int:
-    """Sends unsent e-mail rows through SMTP (smtp://user:pass@host:port); returns how many were sent."""
-    if not smtp_url:
-        return 0
-    rows = await Outbox.select(Outbox.all_columns(), Outbox.account.email).where(
-        (Outbox.channel == "email") & Outbox.sent_at.is_null()
-    )
-    if not rows:
-        return 0
+def _send(smtp_url: str, messages: list[EmailMessage]) -> None:
     url = urlparse(smtp_url)
     with smtplib.SMTP(url.hostname or "localhost", url.port or 25, timeout=10) as smtp:
         if url.username:
             smtp.login(url.username, url.password or "")
-        for row in rows:
-            message = EmailMessage()
-            message["From"] = "console@localhost"
-            message["To"] = row["account.email"]
-            message["Subject"] = row["subject"]
-            message.set_content(row["body"])
+        for message in messages:
             smtp.send_message(message)
-            await Outbox.update({Outbox.sent_at: now}).where(Outbox.id == row["id"])
-    return len(rows)
+
+
+async def deliver_email(smtp_url: str | None, now: datetime) -> int:
+    """Sends the unsent e-mail rows (smtp://user:pass@host:port); returns how many went out.
+    Each row is claimed (sent_at set) before sending, so two workers never send one twice; a failed
+    delivery gives its rows back for the next run."""
+    if not smtp_url:
+        return 0
+    claimed = await Outbox.update({Outbox.sent_at: now}).where(
+        (Outbox.channel == "email") & Outbox.sent_at.is_null()).returning(Outbox.id)
+    if not claimed:
+        return 0
+    ids = [row["id"] for row in claimed]
+    rows = await Outbox.select(Outbox.all_columns(), Outbox.account.email.as_alias("to")).where(Outbox.id.is_in(ids))
+    messages = []
+    for row in rows:
+        message = EmailMessage()
+        message["From"] = "console@localhost"
+        message["To"] = row["to"]
+        message["Subject"] = row["subject"]
+        message.set_content(row["body"])
+        messages.append(message)
+    try:
+        await asyncio.to_thread(_send, smtp_url, messages)
+    except (OSError, smtplib.SMTPException):
+        log.exception("e-mail delivery failed; %s message(s) will be retried", len(ids))
+        await Outbox.update({Outbox.sent_at: None}).where(Outbox.id.is_in(ids))
+        return 0
+    return len(messages)

@@ -339,7 +339,7 @@ async def test_insufficient_balance_says_by_how_much_and_retries_the_next_day(de
         await ledger.debit(account["id"], await balance("partner-b-buyer") - 100_000, clock.now(), order_id="x")
     clock.moment = bj(2024, 1, 25, 9, 0)
     done = await run_due(clock.now())
-    assert done == {"lapsed_orders": 0, "auto_renewed": 0, "auto_renew_failed": 1}
+    assert done == {"lapsed_orders": 0, "auto_renewed": 0, "auto_renew_failed": 1, "emails_sent": 0}
     failure = [m for m in await messages("partner-b-buyer") if m["subject"].startswith("自动续费失败")]
     assert len(failure) == 1 and "余额不足，还差 ¥7,500.00" in failure[0]["body"]
     order = await SupportOrder.select().where(SupportOrder.kind == "renewal").first()
@@ -458,7 +458,7 @@ async def test_a_claim_taken_by_another_run_is_left_to_it(demo, clock, monkeypat
 
     monkeypatch.setattr(RenewalAttempt, "exists", classmethod(lambda cls: NotYet()))
     before = await balance("partner-b-buyer")
-    assert await run_due(clock.now()) == {"lapsed_orders": 0, "auto_renewed": 0, "auto_renew_failed": 0}
+    assert await run_due(clock.now()) == {"lapsed_orders": 0, "auto_renewed": 0, "auto_renew_failed": 0, "emails_sent": 0}
     assert await balance("partner-b-buyer") == before
     assert await SupportOrder.count().where(SupportOrder.kind == "renewal") == 0
     assert await RenewalAttempt.count() == 1

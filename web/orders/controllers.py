@@ -14,6 +14,7 @@ from models.services import coupons, orders, payments, verification
 from models.services.errors import DomainError
 from models.services.gateway import SandboxGateway
 from models.services.ledger import InsufficientBalance
+from models.services.notifications import deliver_email
 from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
@@ -97,6 +98,8 @@ class OrdersController(Controller):
         except DomainError as exc:
             return await self._verify_page(request, account, order, errors=error_dict(exc, "channel"),
                                            channel=channel, status_code=exc.status_code)
+        if channel == "email":  # the code is in the outbox; by e-mail too when CONSOLE_SMTP_URL is set
+            await deliver_email(request.app.state.settings.smtp_url, now)
         return await self._verify_page(request, account, order, sent_to=sent_to, channel=channel)
 
     @post("/{order_id:str}/verify")
