@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from models.rules.periods import BEIJING
 
@@ -28,8 +28,6 @@ class FixedClock(Clock):
         return self.moment.astimezone(BEIJING)
 
     def advance(self, **delta) -> None:
-        from datetime import timedelta
-
         self.moment = self.moment + timedelta(**delta)
 
 

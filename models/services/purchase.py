@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from models.db import write_transaction
 from models.rules.eligibility import ALREADY_HAS_PLAN, COMPANY_MISMATCH, MAIN_NOT_CERTIFIED, purchase_refusal
@@ -94,5 +95,6 @@ def preview_period(now: datetime, months: int) -> tuple[datetime, datetime]:
     return purchase_period(now, months)
 
 
-def amount(level: str, months: int):
+def amount(level: str, months: int) -> Decimal:
+    """The list price the change page previews and the order charges (one rule for both)."""
     return to_decimal(price(level, months))
