@@ -143,16 +143,20 @@ def _split(total_fen: int, lines: list[PeriodQuote]) -> list[int]:
     return shares
 
 
-async def _apply(state: PlanState, quote: ChangeQuote, cash_fen: int, order_id: str, sign: int) -> None:
-    """Each re-priced period gets its charge over the span it pays for, and the new level."""
+async def _apply(state: PlanState, quote: ChangeQuote, cash_fen: int, order_id: str, sign: int) -> list[tuple[dict, int]]:
+    """Each re-priced period gets its charge over the span it pays for, and the new level.
+    Returns (period row, fen) for each period."""
     rows, views = _changing(state, quote.current_level)
     by_start = {view.start: row for row, view in zip(rows, views)}
+    shares = []
     for line, fen in zip(quote.lines, _split(cash_fen, quote.lines)):
         row = by_start[line.start]
         await Charge.insert(Charge(period=row["id"], order_id=order_id, amount_fen=sign * fen,
                                    span_start=line.span_start, span_end=line.span_end))
+        shares.append((row, fen))
     if rows:
         await Period.update({Period.level: quote.new_level}).where(Period.id.is_in([r["id"] for r in rows]))
+    return shares
 
 
 # --- who may change, and when ---------------------------------------------------------------------------------
@@ -337,12 +341,12 @@ async def downgrade(account: dict, quote_id: int | None, request_key: str | None
                                                 level=STANDARD, request_key=request_key, quoted_at=priced.at)
         await SupportOrder.update({SupportOrder.status: orders.PAID, SupportOrder.paid_at: now,
                                    SupportOrder.closed_at: now}).where(SupportOrder.id == order_id)
-        await _apply(state, priced, priced.amount_fen, order_id, -1)
-        if priced.amount_fen:
-            await ledger.credit(account["id"], priced.amount_fen, now, kind="refund", order_id=order_id,
-                                note=DOWNGRADE)
+        for period, fen in await _apply(state, priced, priced.amount_fen, order_id, -1):
+            if fen:  # back to whoever paid for the period, as unsubscribing does
+                await ledger.credit(await orders.refund_account(period["order"]), fen, now, kind="refund",
+                                    order_id=order_id, note=DOWNGRADE)
         await notify(account["id"], "支持计划已降级",
-                     f"合作伙伴支持计划已降级为标准级（订单 {order_id}），退费 {_yuan(priced.amount_fen)} 已退还至帐户余额。",
+                     f"合作伙伴支持计划已降级为标准级（订单 {order_id}），退费 {_yuan(priced.amount_fen)} 已退还至支付该计划的帐户余额。",
                      now)
     return await orders.get(order_id)
 

@@ -87,6 +87,13 @@ async def awaiting_partner_payment(account: dict) -> list[dict]:
     ).order_by(SupportOrder.created_at)
 
 
+async def refund_account(order_id: str) -> int:
+    """Whose balance a refund of this order goes to: the main account that paid it for a member
+    (合作伙伴代付), otherwise the account that placed it."""
+    order = await SupportOrder.select(SupportOrder.account, SupportOrder.payer).where(SupportOrder.id == order_id).first()
+    return order["payer"] or order["account"]
+
+
 def require_pending(order: dict) -> None:
     if order["status"] != PENDING:
         raise Conflict(N_("该订单已不是待支付状态。"))

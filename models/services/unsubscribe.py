@@ -283,16 +283,12 @@ async def _refund(account: dict, q: UnsubscribeQuote, reason: str, comment: str,
         SupportOrder.refund_comment: comment, SupportOrder.closed_at: now,
     }).where(SupportOrder.id.is_in(order_ids) & (SupportOrder.status == orders.PAID)
              & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS))).returning(SupportOrder.id, SupportOrder.coupon)
-    buyers = {o["id"]: o for o in await SupportOrder.select(
-        SupportOrder.id, SupportOrder.account, SupportOrder.payer).where(
-        SupportOrder.id.is_in([line.order_id for line in q.lines]))}
     credited: dict[int, int] = {}
     for line in q.lines:
         fen = to_fen(line.row.refund)
         if fen <= 0:
             continue
-        buyer = buyers[line.order_id]
-        to_account = buyer["payer"] or buyer["account"]
+        to_account = await orders.refund_account(line.order_id)
         await ledger.credit(to_account, fen, now, kind="refund", order_id=line.order_id, note="unsubscribe")
         credited[to_account] = credited.get(to_account, 0) + fen
     reissued = 0

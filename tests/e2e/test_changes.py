@@ -52,7 +52,7 @@ def downgrade(page: Page, locale: str = ZH, axe: bool = False) -> None:
     page.get_by_role("button", name=tr(locale, "确认变更"), exact=True).click()
     expect(page.get_by_role("heading", name=tr(locale, "降级成功"), exact=True)).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text(FEE)
-    expect(summary_value(page, tr(locale, "当前余额"))).to_have_text("¥91,500.00")
+    expect(summary_value(page, tr(locale, "您的当前余额"))).to_have_text("¥91,500.00")
     if axe:
         assert_no_axe_violations(page)
 

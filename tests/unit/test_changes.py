@@ -507,3 +507,16 @@ async def test_main_account_of_a_non_certified_partner_sees_why(client, demo, cl
     await sign_in(client, "partner-b")
     page = await client.get("/plan/change")
     assert page.status_code == 403 and "主帐号不能直接购买" in page.text and "立即变更" not in page.text
+
+
+async def test_a_downgrade_refund_goes_back_to_the_main_account_that_paid(demo, clock):
+    """合作伙伴代付: the main account paid for Premium, so the downgrade's refund is its money."""
+    member, main = await account(BUYER), await account("partner-b")
+    order_id = await purchase.place(member, "premium", 1, None, clock.now())
+    await payments.choose(member, order_id, "partner", None, clock.now())
+    await payments.settle(order_id, clock.now(), payer_id=main["id"])
+    clock.moment = bj(2024, 1, 15, 18, 40)
+    quoted = await changes.quote(member, changes.DOWNGRADE, clock.now())
+    await changes.downgrade(member, quoted.quote_id, "dg-partner", clock.now())
+    assert await balance("partner-b") == 10_000_000 - 2_500_000 + 901_187
+    assert await balance(BUYER) == 10_000_000
