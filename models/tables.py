@@ -1,4 +1,5 @@
-"""Piccolo tables. Money is integer fen; times are timezone-aware (stored in UTC)."""
+"""Piccolo tables. Money is integer fen; times are timezone-aware (stored in UTC).
+Foreign keys restrict deletion: money records (orders, ledger, charges) are never removed in cascade."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 
@@ -28,7 +30,7 @@ class Account(Table):
     id = Serial(primary_key=True)
     login = Varchar(length=64, unique=True)
     password_hash = Text()
-    partner = ForeignKey(references=Partner)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, null=False)
     is_main = Boolean(default=False)
     company_name = Varchar(length=200)
     phone = Varchar(length=32, default="")
@@ -50,7 +52,7 @@ class LedgerEntry(Table):
     """Append-only: every change of a balance, with the balance after it."""
 
     id = Serial(primary_key=True)
-    account = ForeignKey(references=Account)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
     kind = Varchar(length=16)  # top_up | charge | refund
     amount_fen = BigInt()  # signed: + credit, - debit
     balance_after_fen = BigInt()
@@ -61,7 +63,7 @@ class LedgerEntry(Table):
 
 class Coupon(Table):
     id = Serial(primary_key=True)
-    account = ForeignKey(references=Account)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
     kind = Varchar(length=16)  # voucher | discount
     amount_fen = BigInt(null=True, default=None)
     min_amount_fen = BigInt(null=True, default=None)
@@ -75,8 +77,8 @@ class SupportOrder(Table):
     """An order: purchase, upgrade, downgrade, renewal or pack (SPEC.md §7)."""
 
     id = Varchar(length=32, primary_key=True)
-    account = ForeignKey(references=Account)  # who placed it
-    partner = ForeignKey(references=Partner)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)  # who placed it
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, null=False)
     kind = Varchar(length=16)
     level = Varchar(length=16, default="")
     months = Integer(default=0)
@@ -84,10 +86,10 @@ class SupportOrder(Table):
     list_fen = BigInt(default=0)
     discount_fen = BigInt(default=0)
     due_fen = BigInt(default=0)
-    coupon = ForeignKey(references=Coupon, null=True, default=None)
+    coupon = ForeignKey(references=Coupon, on_delete=OnDelete.restrict, null=True, default=None)
     status = Varchar(length=16, default="pending")  # pending | paid | cancelled | refunded
     method = Varchar(length=16, default="")  # balance | online | partner | contract
-    payer = ForeignKey(references=Account, null=True, default=None)
+    payer = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=True, default=None)
     quoted_at = Timestamptz(null=True, default=None)
     renews_period_id = Integer(null=True, default=None)
     # The form's one-time key: a resubmitted form finds its order instead of making a second one.
@@ -105,7 +107,7 @@ class Plan(Table):
     """A partner's plan: the chain of its periods, plus the auto-renew setting."""
 
     id = Serial(primary_key=True)
-    partner = ForeignKey(references=Partner, unique=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, unique=True, null=False)
     auto_renew = Boolean(default=False)
     auto_renew_months = Integer(default=0)
     created_at = Timestamptz()
@@ -113,8 +115,8 @@ class Plan(Table):
 
 class Period(Table):
     id = Serial(primary_key=True)
-    plan = ForeignKey(references=Plan)
-    order = ForeignKey(references=SupportOrder)  # the purchase or renewal that made it
+    plan = ForeignKey(references=Plan, on_delete=OnDelete.restrict, null=False)
+    order = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)  # the purchase or renewal that made it
     level = Varchar(length=16)
     months = Integer()
     is_renewal = Boolean(default=False)
@@ -128,7 +130,7 @@ class Charge(Table):
     """Cash paid (or refunded, negative) for a period, with the span of time it pays for (SPEC.md §4)."""
 
     id = Serial(primary_key=True)
-    period = ForeignKey(references=Period)
+    period = ForeignKey(references=Period, on_delete=OnDelete.restrict, null=False)
     order_id = Varchar(length=32)
     amount_fen = BigInt()
     span_start = Timestamptz()
@@ -139,7 +141,7 @@ class Quote(Table):
     """A previewed amount with its time, reused at confirmation within 15 minutes."""
 
     id = Serial(primary_key=True)
-    account = ForeignKey(references=Account)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
     kind = Varchar(length=16)
     level = Varchar(length=16, default="")
     months = Integer(default=0)
@@ -149,7 +151,7 @@ class Quote(Table):
 
 class VerificationCode(Table):
     id = Serial(primary_key=True)
-    account = ForeignKey(references=Account)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
     order_id = Varchar(length=32)
     channel = Varchar(length=8)  # phone | email
     code_hash = Varchar(length=128)
@@ -162,8 +164,8 @@ class VerificationCode(Table):
 
 class Unsubscription(Table):
     id = Serial(primary_key=True)
-    account = ForeignKey(references=Account)
-    plan = ForeignKey(references=Plan)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
+    plan = ForeignKey(references=Plan, on_delete=OnDelete.restrict, null=False)
     five_day = Boolean(default=False)
     reason = Varchar(length=64)
     comment = Text(default="")
@@ -176,8 +178,8 @@ class Unsubscription(Table):
 
 class Ticket(Table):
     id = Serial(primary_key=True)
-    account = ForeignKey(references=Account)
-    partner = ForeignKey(references=Partner)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, null=False)
     kind = Varchar(length=16)  # technical | business
     severity = Varchar(length=16)
     title = Varchar(length=200)
@@ -189,7 +191,7 @@ class RenewalAttempt(Table):
     """One auto-renew attempt per period per Beijing day: the unique key makes concurrent jobs renew once."""
 
     id = Serial(primary_key=True)
-    period = ForeignKey(references=Period)
+    period = ForeignKey(references=Period, on_delete=OnDelete.restrict, null=False)
     attempted_on = Varchar(length=10)  # YYYY-MM-DD, Beijing
     outcome = Varchar(length=16, default="")  # renewed | insufficient | failed
     order_id = Varchar(length=32, null=True, default=None)
@@ -201,7 +203,7 @@ class Outbox(Table):
     """Every notification, written in the transaction of the change that caused it."""
 
     id = Serial(primary_key=True)
-    account = ForeignKey(references=Account)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
     channel = Varchar(length=8)  # inbox | phone | email
     subject = Varchar(length=200)
     body = Text()
