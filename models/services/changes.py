@@ -267,19 +267,26 @@ async def _existing(request_key: str | None, account: dict) -> dict | None:
                                              & (SupportOrder.account == account["id"])).first()
 
 
+async def _open_order(account: dict, kind: str, quote_id: int | None, request_key: str | None,
+                      now: datetime) -> tuple[PlanState, ChangeQuote, str]:
+    """Inside the caller's transaction: re-check the change, price it at its frozen quote, open its order."""
+    state = await plan_state(account["partner"], now)
+    refused = await _refusal(account, state, kind)
+    if refused:
+        raise refused
+    priced = await _frozen(account, state, kind, quote_id, now)
+    order_id, _ = await orders.create_order(account=account, kind=kind, now=now, list_fen=priced.amount_fen,
+                                            level=priced.new_level, request_key=request_key, quoted_at=priced.at)
+    return state, priced, order_id
+
+
 async def place_upgrade(account: dict, quote_id: int | None, request_key: str | None, now: datetime) -> str:
     """确认变更 (upgrade): a pending order for the quoted fee; paying it changes the level."""
     async with write_transaction():
         existing = await _existing(request_key, account)
         if existing:
             return existing["id"]
-        state = await plan_state(account["partner"], now)
-        refused = await _refusal(account, state, UPGRADE)
-        if refused:
-            raise refused
-        priced = await _frozen(account, state, UPGRADE, quote_id, now)
-        order_id, _ = await orders.create_order(account=account, kind=UPGRADE, now=now, list_fen=priced.amount_fen,
-                                                level=PREMIUM, request_key=request_key, quoted_at=priced.at)
+        _, _, order_id = await _open_order(account, UPGRADE, quote_id, request_key, now)
     return order_id
 
 
@@ -332,13 +339,7 @@ async def downgrade(account: dict, quote_id: int | None, request_key: str | None
         existing = await _existing(request_key, account)
         if existing:
             return existing
-        state = await plan_state(account["partner"], now)
-        refused = await _refusal(account, state, DOWNGRADE)
-        if refused:
-            raise refused
-        priced = await _frozen(account, state, DOWNGRADE, quote_id, now)
-        order_id, _ = await orders.create_order(account=account, kind=DOWNGRADE, now=now, list_fen=priced.amount_fen,
-                                                level=STANDARD, request_key=request_key, quoted_at=priced.at)
+        state, priced, order_id = await _open_order(account, DOWNGRADE, quote_id, request_key, now)
         await SupportOrder.update({SupportOrder.status: orders.PAID, SupportOrder.paid_at: now,
                                    SupportOrder.closed_at: now}).where(SupportOrder.id == order_id)
         for period, fen in await _apply(state, priced, priced.amount_fen, order_id, -1):
