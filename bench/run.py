@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-from server import ConsoleServer, latest_code  # noqa: E402
+from server import ConsoleServer, latest_code
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
@@ -49,8 +48,12 @@ async def buy(server: ConsoleServer, login: str) -> float:
     client = await signed_in(server.url, login)
     started = time.perf_counter()
     spec = "/plan/change/spec?level=standard&months=1"
-    placed = await form(client, spec, "/plan/change/spec", {"level": "standard", "months": "1", "agree": "yes",
-                                                            "request_key": "bench-" + login})
+    placed = await form(
+        client,
+        spec,
+        "/plan/change/spec",
+        {"level": "standard", "months": "1", "agree": "yes", "request_key": "bench-" + login},
+    )
     order_id = placed.headers["location"].split("/")[2]
     await form(client, f"/orders/{order_id}/pay", f"/orders/{order_id}/pay", {"method": "balance"})
     await form(client, f"/orders/{order_id}/verify", f"/orders/{order_id}/verify/send", {"channel": "phone"})
@@ -74,8 +77,20 @@ async def main(requests: int, buyers: int) -> None:
         server = ConsoleServer(Path(tmp), demo=False).start()
         try:
             for index in range(buyers + 1):
-                server.cli("account", "create-partner", f"bench-{index}", "--password", "bench-pass-1", "--company",
-                           f"Bench {index}", "--certified", "--phone", "13800000000", "--email", "b@example.com")
+                server.cli(
+                    "account",
+                    "create-partner",
+                    f"bench-{index}",
+                    "--password",
+                    "bench-pass-1",
+                    "--company",
+                    f"Bench {index}",
+                    "--certified",
+                    "--phone",
+                    "13800000000",
+                    "--email",
+                    "b@example.com",
+                )
                 server.cli("balance", "top-up", f"bench-{index}", "100000")
 
             client = await signed_in(server.url, "bench-0")
@@ -86,28 +101,42 @@ async def main(requests: int, buyers: int) -> None:
                 latencies.append(time.perf_counter() - started)
                 assert response.status_code == 200
             await client.aclose()
-            print(f"detail page: {requests} requests, p50 {percentile(latencies, .5) * 1000:.1f} ms, "
-                  f"p95 {percentile(latencies, .95) * 1000:.1f} ms, {requests / sum(latencies):.0f} req/s")
+            print(
+                f"detail page: {requests} requests, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+                f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, {requests / sum(latencies):.0f} req/s"
+            )
 
             flows = [await buy(server, f"bench-{index}") for index in range(1, buyers + 1)]
-            print(f"purchase flow: {buyers} buyers, p50 {percentile(flows, .5) * 1000:.0f} ms, "
-                  f"p95 {percentile(flows, .95) * 1000:.0f} ms (7 HTTP requests + the CLI reading the code)")
+            print(
+                f"purchase flow: {buyers} buyers, p50 {percentile(flows, 0.5) * 1000:.0f} ms, "
+                f"p95 {percentile(flows, 0.95) * 1000:.0f} ms (7 HTTP requests + the CLI reading the code)"
+            )
 
             client = await signed_in(server.url, "bench-0")
             spec = "/plan/change/spec?level=standard&months=1"
-            placed = await form(client, spec, "/plan/change/spec", {"level": "standard", "months": "1", "agree": "yes",
-                                                                    "request_key": "bench-double"})
+            placed = await form(
+                client,
+                spec,
+                "/plan/change/spec",
+                {"level": "standard", "months": "1", "agree": "yes", "request_key": "bench-double"},
+            )
             order_id = placed.headers["location"].split("/")[2]
             await form(client, f"/orders/{order_id}/pay", f"/orders/{order_id}/pay", {"method": "balance"})
             await form(client, f"/orders/{order_id}/verify", f"/orders/{order_id}/verify/send", {"channel": "phone"})
             code = latest_code(server, "bench-0")
             token = CSRF.search((await client.get(f"/orders/{order_id}/verify")).text).group(1)
-            answers = await asyncio.gather(*[client.post(f"/orders/{order_id}/verify",
-                                                         data={"code": code, "_csrf_token": token}) for _ in range(10)])
+            answers = await asyncio.gather(
+                *[
+                    client.post(f"/orders/{order_id}/verify", data={"code": code, "_csrf_token": token})
+                    for _ in range(10)
+                ]
+            )
             await client.aclose()
             statuses = sorted({a.status_code for a in answers})
             ledger = server.cli("messages", "bench-0").stdout.count("订单已支付")
-            print(f"double charge check: 10 concurrent confirmations → statuses {statuses}, payments recorded: {ledger}")
+            print(
+                f"double charge check: 10 concurrent confirmations → statuses {statuses}, payments recorded: {ledger}"
+            )
             print(f"server memory: {rss_kib(server.proc.pid) / 1024:.1f} MiB resident after the load")
         finally:
             server.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
@@ -12,7 +12,7 @@ LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> NullTranslations:
     return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
 

@@ -4,10 +4,10 @@ Foreign keys restrict deletion: money records (orders, ledger, charges) are neve
 from __future__ import annotations
 
 from piccolo.columns import (
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
-    BigInt,
     Serial,
     Text,
     Timestamptz,
@@ -116,7 +116,9 @@ class Plan(Table):
 class Period(Table):
     id = Serial(primary_key=True)
     plan = ForeignKey(references=Plan, on_delete=OnDelete.restrict, null=False)
-    order = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)  # the purchase or renewal that made it
+    order = ForeignKey(
+        references=SupportOrder, on_delete=OnDelete.restrict, null=False
+    )  # the purchase or renewal that made it
     level = Varchar(length=16)
     months = Integer()
     is_renewal = Boolean(default=False)

@@ -33,9 +33,27 @@ def save(catalog, path: Path) -> None:
 
 
 def update() -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-                    "-k", "N_", "-k", "_", "--no-location", "--sort-output", "-o", str(POT), str(ROOT)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "N_",
+            "-k",
+            "_",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(POT),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     for locale in ("zh_CN", "en"):
         path = po_path(locale)
         catalog = load(path, locale) if path.exists() else load(POT, locale)

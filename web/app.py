@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from jinja2 import Environment, FileSystemLoader
 from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
@@ -31,8 +29,13 @@ def healthz() -> dict[str, str]:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True,
-                      extensions=["jinja2.ext.i18n", "jinja2.ext.do"], trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(ROOT / "templates")),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)
     template_globals.install(env)
     return env
@@ -42,10 +45,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     use_engine(engine_from_url(settings.database_url))
     template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(_environment()))
-    session = CookieBackendConfig(secret=settings.secret_bytes, key="console_session", max_age=settings.session_max_age,
-                                  httponly=True, samesite="lax", secure=False)
-    csrf = CSRFConfig(secret=settings.secret_key, cookie_name="console_csrf", header_name="x-csrftoken",
-                      cookie_samesite="strict", exclude=["/payments/sandbox/notify"])
+    session = CookieBackendConfig(
+        secret=settings.secret_bytes,
+        key="console_session",
+        max_age=settings.session_max_age,
+        httponly=True,
+        samesite="lax",
+        secure=False,
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="console_csrf",
+        header_name="x-csrftoken",
+        cookie_samesite="strict",
+        exclude=["/payments/sandbox/notify"],
+    )
     app = Litestar(
         route_handlers=[healthz, create_static_files_router(path="/static", directories=[ROOT / "static"]), *ROUTES],
         template_config=template_config,
@@ -56,7 +70,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=HANDLERS,
         debug=False,
         openapi_config=None,
-        on_startup=[scheduler.start], on_shutdown=[scheduler.stop],
+        on_startup=[scheduler.start],
+        on_shutdown=[scheduler.stop],
     )
     app.state.settings = settings
     return app

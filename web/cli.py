@@ -41,7 +41,7 @@ async def cmd_demo(args, settings: Settings) -> None:
     from models.services.demo import PASSWORD, load_demo
 
     logins = await load_demo(settings.clock.now())
-    print("Demo logins (password for all: %s):" % PASSWORD)
+    print(f"Demo logins (password for all: {PASSWORD}):")
     for login, description in logins:
         print(f"  {login:<18} {description}")
 
@@ -49,16 +49,24 @@ async def cmd_demo(args, settings: Settings) -> None:
 async def cmd_create_partner(args, settings: Settings) -> None:
     from models.services.accounts import create_partner
 
-    await create_partner(args.login, args.password, args.company, settings.clock.now(), certified=args.certified,
-                         phone=args.phone, email=args.email)
+    await create_partner(
+        args.login,
+        args.password,
+        args.company,
+        settings.clock.now(),
+        certified=args.certified,
+        phone=args.phone,
+        email=args.email,
+    )
     print(f"created partner main account {args.login}")
 
 
 async def cmd_create_member(args, settings: Settings) -> None:
     from models.services.accounts import create_member
 
-    await create_member(args.login, args.partner, args.password, args.company, args.phone, args.email,
-                        settings.clock.now())
+    await create_member(
+        args.login, args.partner, args.password, args.company, args.phone, args.email, settings.clock.now()
+    )
     print(f"created member account {args.login} under {args.partner}")
 
 
@@ -116,10 +124,19 @@ async def cmd_coupon_grant(args, settings: Settings) -> None:
         except ValueError as exc:
             raise CliError(f"bad --expires {args.expires!r}: use a date like 2024-12-31") from exc
         if expires.tzinfo is None:  # a plain date ends at the end of that Beijing day
-            expires = expires.replace(hour=23, minute=59, second=59, tzinfo=BEIJING) if len(args.expires) == 10 else expires.replace(tzinfo=BEIJING)
+            expires = (
+                expires.replace(hour=23, minute=59, second=59, tzinfo=BEIJING)
+                if len(args.expires) == 10
+                else expires.replace(tzinfo=BEIJING)
+            )
     if args.voucher is not None:
-        coupon_id = await coupons.grant(account["id"], settings.clock.now(), voucher=parse_amount(args.voucher),
-                                        minimum=parse_amount(args.minimum) if args.minimum else None, expires_at=expires)
+        coupon_id = await coupons.grant(
+            account["id"],
+            settings.clock.now(),
+            voucher=parse_amount(args.voucher),
+            minimum=parse_amount(args.minimum) if args.minimum else None,
+            expires_at=expires,
+        )
     else:
         try:
             rate = Decimal(args.discount)
@@ -139,8 +156,7 @@ async def cmd_confirm_offline(args, settings: Settings) -> None:
 async def cmd_tick(args, settings: Settings) -> None:
     from models.services.jobs import run_due
 
-    done = await run_due(settings.clock.now(), order_lapse_days=settings.order_lapse_days,
-                         smtp_url=settings.smtp_url)
+    done = await run_due(settings.clock.now(), order_lapse_days=settings.order_lapse_days, smtp_url=settings.smtp_url)
     print(", ".join(f"{name}: {count}" for name, count in done.items()))
 
 
@@ -211,10 +227,13 @@ def serve(args) -> None:
     import uvicorn
 
     settings = Settings.from_env()  # fail early on a bad setting, before binding the port
-    print(f"Partner Support Plan console on http://{args.host}:{args.port}/ (database {settings.database_url})",
-          flush=True)
-    uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="warning")
+    print(
+        f"Partner Support Plan console on http://{args.host}:{args.port}/ (database {settings.database_url})",
+        flush=True,
+    )
+    uvicorn.run(
+        "web.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="warning"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

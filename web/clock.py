@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from models.rules.periods import BEIJING
 
@@ -14,7 +14,7 @@ class Clock:
     pinned = False
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc).astimezone(BEIJING)
+        return datetime.now(UTC).astimezone(BEIJING)
 
 
 @dataclass

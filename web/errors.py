@@ -18,8 +18,9 @@ log = logging.getLogger("console")
 
 
 def _error_page(status: int, title: str, message: str) -> Template:
-    return Template(template_name="error.html", context={"title": title, "message": message, "status": status},
-                    status_code=status)
+    return Template(
+        template_name="error.html", context={"title": title, "message": message, "status": status}, status_code=status
+    )
 
 
 def not_signed_in(request: Request, exc: NotAuthorizedException) -> Response:
@@ -39,7 +40,9 @@ def http_error(request: Request, exc: HTTPException) -> Template:
         return _error_page(405, _("此处不支持该操作"), _("此地址不接受这种请求，未做任何更改。"))
     if status == 403:
         return _error_page(403, _("无权操作"), _("您无权执行此操作，未做任何更改。"))
-    return _error_page(status if 400 <= status < 600 else 400, _("无法处理该请求"), _("请求中有无效内容，未做任何更改。"))
+    return _error_page(
+        status if 400 <= status < 600 else 400, _("无法处理该请求"), _("请求中有无效内容，未做任何更改。")
+    )
 
 
 def domain_error(request: Request, exc: DomainError) -> Template:

@@ -26,4 +26,3 @@ def parse_int(value: str | None) -> int | None:
     if not value or len(value) > 9 or not value.lstrip("-").isdigit():
         return None
     return int(value)
-

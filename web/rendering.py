@@ -14,10 +14,12 @@ def is_htmx(request: Request) -> bool:
     return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
 
 
-def page(request: Request, template: str, context: dict[str, Any], *, block: str | None = None,
-         status_code: int = 200) -> Template:
+def page(
+    request: Request, template: str, context: dict[str, Any], *, block: str | None = None, status_code: int = 200
+) -> Template:
     headers = {"Vary": "HX-Request"}
     if block and is_htmx(request):
-        return HTMXBlockTemplate(template_name=template, block_name=block, context=context,
-                                 status_code=status_code, headers=headers)
+        return HTMXBlockTemplate(
+            template_name=template, block_name=block, context=context, status_code=status_code, headers=headers
+        )
     return Template(template_name=template, context=context, status_code=status_code, headers=headers)

@@ -11,5 +11,16 @@ from web.renew.controllers import RenewController
 from web.tickets.controllers import TicketsController
 from web.unsubscribe.controllers import UnsubscribeController
 
-ROUTES = [PacksController, TicketsController, UnsubscribeController, AccountController, PlanController, PurchaseController, OrdersController, SandboxGatewayController,
-          PagesController, ChangeController, RenewController]
+ROUTES = [
+    PacksController,
+    TicketsController,
+    UnsubscribeController,
+    AccountController,
+    PlanController,
+    PurchaseController,
+    OrdersController,
+    SandboxGatewayController,
+    PagesController,
+    ChangeController,
+    RenewController,
+]

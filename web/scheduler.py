@@ -25,9 +25,10 @@ async def run_once(app: Litestar) -> dict[str, int] | None:
     """One run of the due jobs at the app's clock; exceptions are logged, not raised."""
     settings = app.state.settings
     try:
-        done = await run_due(settings.clock.now(), order_lapse_days=settings.order_lapse_days,
-                             smtp_url=settings.smtp_url)
-    except Exception:  # noqa: BLE001 - a scheduler must survive any failure and try again later
+        done = await run_due(
+            settings.clock.now(), order_lapse_days=settings.order_lapse_days, smtp_url=settings.smtp_url
+        )
+    except Exception:
         log.exception("scheduled jobs failed; retrying in %s s", INTERVAL_SECONDS)
         return None
     if any(done.values()):

@@ -35,7 +35,7 @@ class Settings:
         return hashlib.sha256(self.secret_key.encode()).digest()
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             database_url=env.get("CONSOLE_DATABASE_URL") or DEFAULT_DATABASE_URL,

@@ -14,11 +14,20 @@ from web.i18n import HTML_LANG, _, current_locale
 
 LEVEL_NAMES = {"basic": N_("基础级"), "standard": N_("标准级"), "premium": N_("尊享级")}
 
-ORDER_KINDS = {"purchase": N_("新购"), "upgrade": N_("升级"), "downgrade": N_("降级"), "renewal": N_("续费"),
-               "pack": N_("工单增购包")}
+ORDER_KINDS = {
+    "purchase": N_("新购"),
+    "upgrade": N_("升级"),
+    "downgrade": N_("降级"),
+    "renewal": N_("续费"),
+    "pack": N_("工单增购包"),
+}
 ORDER_STATUSES = {"pending": N_("待支付"), "paid": N_("已支付"), "cancelled": N_("已取消"), "refunded": N_("已退订")}
-PAYMENT_METHODS = {"balance": N_("余额支付"), "online": N_("在线支付"), "partner": N_("合作伙伴代付"),
-                   "contract": N_("申请线上合同请款后支付")}
+PAYMENT_METHODS = {
+    "balance": N_("余额支付"),
+    "online": N_("在线支付"),
+    "partner": N_("合作伙伴代付"),
+    "contract": N_("申请线上合同请款后支付"),
+}
 
 LEDGER_KINDS = {"top_up": N_("充值"), "charge": N_("扣费"), "refund": N_("退款")}
 

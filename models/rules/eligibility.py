@@ -1,4 +1,5 @@
 """Who may buy a Partner Support Plan (SPEC.md §1, guide chapter 1 购买须知)."""
+
 from __future__ import annotations
 
 ALREADY_HAS_PLAN = "already_has_plan"

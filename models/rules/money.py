@@ -1,4 +1,5 @@
 """Money: Decimal yuan exact to the fen, integer fen for storage, one rounding rule (SPEC.md, intro)."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Every date rule is evaluated in Beijing time (Asia/Shanghai, UTC+08:00, no DST).
 Datetimes must be timezone-aware: a naive datetime is ambiguous and is refused.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 #: Terms on offer for purchase and renewal, in months: 1-11 months and 1-3 years.
-TERMS: tuple[int, ...] = tuple(range(1, 13)) + (24, 36)
+TERMS: tuple[int, ...] = (*tuple(range(1, 13)), 24, 36)
 #: Terms that are whole years (a yearly discount, if any, applies to these).
 YEAR_TERMS: tuple[int, ...] = (12, 24, 36)
 DEFAULT_TERM = 1

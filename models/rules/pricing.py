@@ -1,4 +1,5 @@
 """Plan levels, the operator-editable catalog, list prices, packs and coupons (SPEC.md §2, §7)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,13 @@ class Catalog:
     standard_monthly_tickets: int = 30
 
     def __post_init__(self) -> None:
-        for name in ("standard_monthly_fen", "premium_monthly_fen", "pack_price_fen",
-                     "pack_tickets", "standard_monthly_tickets"):
+        for name in (
+            "standard_monthly_fen",
+            "premium_monthly_fen",
+            "pack_price_fen",
+            "pack_tickets",
+            "standard_monthly_tickets",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"Catalog.{name} must be a non-negative int, got {value!r}")
@@ -121,9 +127,7 @@ def coupon_applies(coupon: Coupon, amount: Decimal, now: datetime) -> bool:
         return False
     if coupon.expires_at is not None and now > coupon.expires_at:
         return False
-    if coupon.min_amount is not None and amount < coupon.min_amount:
-        return False
-    return True
+    return not (coupon.min_amount is not None and amount < coupon.min_amount)
 
 
 def apply_coupon(amount: Decimal, coupon: Coupon | None) -> tuple[Decimal, Decimal]:

@@ -6,12 +6,13 @@ compare it with the new level's list price for the same remaining share.
 All intermediate values keep full precision; each public amount is rounded
 once, to the fen, half up, at the end.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
-from typing import Iterable, Sequence
 
 from .money import ZERO, round_fen
 from .periods import hours_between, require_term
@@ -53,7 +54,7 @@ def whole_period(
 
 def with_charge(period: PeriodView, charge: Charge, level: str) -> PeriodView:
     """The period after a change: one more charge, and the new level."""
-    return PeriodView(period.start, period.end, period.months, level, period.charges + (charge,), period.is_renewal)
+    return PeriodView(period.start, period.end, period.months, level, (*period.charges, charge), period.is_renewal)
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,13 @@ def remaining_fraction(start: datetime, end: datetime, now: datetime) -> Decimal
 def unused_value(charges: Iterable[Charge], now: datetime) -> Decimal:
     """Σ charge x (hours of its span still ahead / hours of its span); not rounded."""
     with localcontext(prec=PRECISION):
-        return sum(
-            (c.amount * remaining_fraction(c.span_start, c.span_end, now) for c in charges), _NIL
-        )
+        return sum((c.amount * remaining_fraction(c.span_start, c.span_end, now) for c in charges), _NIL)
 
 
 def consumed_value(charges: Iterable[Charge], now: datetime) -> Decimal:
     """Σ charge x (hours of its span already used / hours of its span); not rounded."""
     with localcontext(prec=PRECISION):
-        return sum(
-            (c.amount * (_ONE - remaining_fraction(c.span_start, c.span_end, now)) for c in charges), _NIL
-        )
+        return sum((c.amount * (_ONE - remaining_fraction(c.span_start, c.span_end, now)) for c in charges), _NIL)
 
 
 def period_hours(period: PeriodView, now: datetime) -> tuple[int, int]:
@@ -159,11 +156,23 @@ def _quotes(
     amounts = _allocate(total, [line[-1] for line in lines])
     quotes = [
         PeriodQuote(
-            start=p.start, end=p.end, months=p.months, hours_total=total_h, hours_remaining=ahead,
-            remaining=share, new_list_price=new_price, new_price_share=new_share, old_unused=old_unused,
-            raw_amount=raw, amount=amount, span_start=max(now, p.start), span_end=p.end,
+            start=p.start,
+            end=p.end,
+            months=p.months,
+            hours_total=total_h,
+            hours_remaining=ahead,
+            remaining=share,
+            new_list_price=new_price,
+            new_price_share=new_share,
+            old_unused=old_unused,
+            raw_amount=raw,
+            amount=amount,
+            span_start=max(now, p.start),
+            span_end=p.end,
         )
-        for (p, ahead, total_h, share, new_price, new_share, old_unused, raw), amount in zip(lines, amounts)
+        for (p, ahead, total_h, share, new_price, new_share, old_unused, raw), amount in zip(
+            lines, amounts, strict=False
+        )
     ]
     return total, quotes
 

@@ -1,4 +1,5 @@
 """Technical-ticket quota per Beijing natural month (SPEC.md §6)."""
+
 from __future__ import annotations
 
 from .pricing import BASIC, DEFAULT_CATALOG, PREMIUM, STANDARD, Catalog, require_level

@@ -1,10 +1,11 @@
 """Unsubscribe (退订): consumed value, handling fee, refund, five-day no-reason quota (SPEC.md §5)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Sequence
 
 from .money import ZERO, round_fen
 from .periods import add_months, require_term, to_beijing
@@ -93,11 +94,7 @@ def unsubscribe_quote(
     `five_day` applies to newly bought periods only (renewals never qualify; a
     renewal not yet started is refunded in full anyway). Periods already over are skipped.
     """
-    rows = [
-        unsubscribe_row(p, now, five_day and not p.is_renewal)
-        for p in periods
-        if now <= p.end
-    ]
+    rows = [unsubscribe_row(p, now, five_day and not p.is_renewal) for p in periods if now <= p.end]
     totals = UnsubscribeTotals(
         paid=sum((r.paid for r in rows), ZERO),
         consumed=sum((r.consumed for r in rows), ZERO),

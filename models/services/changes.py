@@ -31,10 +31,10 @@ from models.rules.pricing import PREMIUM, STANDARD
 from models.rules.proration import PeriodQuote, PeriodView, downgrade_breakdown, upgrade_breakdown
 from models.services import ledger, orders
 from models.services.accounts import get_account
-from models.services.errors import Conflict, DomainError, N_, NotFound
+from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
-from models.services.purchase import PurchaseRefused, buyer_refusal
+from models.services.purchase import buyer_refusal
 from models.tables import Charge, Partner, Period, Quote, SupportOrder
 
 UPGRADE, DOWNGRADE = "upgrade", "downgrade"
@@ -49,7 +49,9 @@ NO_RUNNING_PLAN = N_("贵公司当前没有生效中的标准级或尊享级支�
 NOT_OFFERED = N_("请选择要变更的规格。")
 PENDING_CHANGE = N_("贵公司已有一个待支付的变更订单 %(order)s。请先支付或取消该订单，再进行新的变更。")
 LEVEL_CHANGED = N_("该计划的规格已变化，此变更订单不能再支付。请取消该订单。")
-QUOTE_EXPIRED = N_("该升级订单的报价已超过15分钟，按当前时间计算的补交费用已不同，不能再按原金额支付。请取消该订单，然后重新变更。")
+QUOTE_EXPIRED = N_(
+    "该升级订单的报价已超过15分钟，按当前时间计算的补交费用已不同，不能再按原金额支付。请取消该订单，然后重新变更。"
+)
 QUOTE_INVALID = N_("报价已失效，请核对重新计算的金额后再确认变更。")
 
 
@@ -60,11 +62,21 @@ class QuoteChanged(Conflict):
         if old_fen is None:
             super().__init__(QUOTE_INVALID, field="quote")
         elif kind == UPGRADE:
-            super().__init__(N_("报价已超过15分钟，补交的费用已按当前时间重新计算：原为 %(old)s，现为 %(new)s。请核对后再确认变更。"),
-                             field="quote", old=_yuan(old_fen), new=_yuan(new_fen))
+            super().__init__(
+                N_(
+                    "报价已超过15分钟，补交的费用已按当前时间重新计算：原为 %(old)s，现为 %(new)s。请核对后再确认变更。"
+                ),
+                field="quote",
+                old=_yuan(old_fen),
+                new=_yuan(new_fen),
+            )
         else:
-            super().__init__(N_("报价已超过15分钟，退费金额已按当前时间重新计算：原为 %(old)s，现为 %(new)s。请核对后再确认变更。"),
-                             field="quote", old=_yuan(old_fen), new=_yuan(new_fen))
+            super().__init__(
+                N_("报价已超过15分钟，退费金额已按当前时间重新计算：原为 %(old)s，现为 %(new)s。请核对后再确认变更。"),
+                field="quote",
+                old=_yuan(old_fen),
+                new=_yuan(new_fen),
+            )
         self.kind, self.old_fen, self.new_fen = kind, old_fen, new_fen
 
 
@@ -114,10 +126,11 @@ class ChangeOptions:
 
 # --- the money ----------------------------------------------------------------------------------------------
 
+
 def _changing(state: PlanState, from_level: str) -> tuple[list[dict], list[PeriodView]]:
     """The current and future periods at `from_level` (the ones a change re-prices), rows with their views."""
     rows = ([state.current] if state.current else []) + list(state.upcoming)
-    pairs = [(row, view) for row, view in zip(rows, state.views) if view.level == from_level]
+    pairs = [(row, view) for row, view in zip(rows, state.views, strict=False) if view.level == from_level]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -143,16 +156,25 @@ def _split(total_fen: int, lines: list[PeriodQuote]) -> list[int]:
     return shares
 
 
-async def _apply(state: PlanState, quote: ChangeQuote, cash_fen: int, order_id: str, sign: int) -> list[tuple[dict, int]]:
+async def _apply(
+    state: PlanState, quote: ChangeQuote, cash_fen: int, order_id: str, sign: int
+) -> list[tuple[dict, int]]:
     """Each re-priced period gets its charge over the span it pays for, and the new level.
     Returns (period row, fen) for each period."""
     rows, views = _changing(state, quote.current_level)
-    by_start = {view.start: row for row, view in zip(rows, views)}
+    by_start = {view.start: row for row, view in zip(rows, views, strict=False)}
     shares = []
-    for line, fen in zip(quote.lines, _split(cash_fen, quote.lines)):
+    for line, fen in zip(quote.lines, _split(cash_fen, quote.lines), strict=False):
         row = by_start[line.start]
-        await Charge.insert(Charge(period=row["id"], order_id=order_id, amount_fen=sign * fen,
-                                   span_start=line.span_start, span_end=line.span_end))
+        await Charge.insert(
+            Charge(
+                period=row["id"],
+                order_id=order_id,
+                amount_fen=sign * fen,
+                span_start=line.span_start,
+                span_end=line.span_end,
+            )
+        )
         shares.append((row, fen))
     if rows:
         await Period.update({Period.level: quote.new_level}).where(Period.id.is_in([r["id"] for r in rows]))
@@ -161,11 +183,18 @@ async def _apply(state: PlanState, quote: ChangeQuote, cash_fen: int, order_id: 
 
 # --- who may change, and when ---------------------------------------------------------------------------------
 
+
 async def pending_change(partner_id: int) -> dict | None:
-    return await SupportOrder.select().where(
-        (SupportOrder.partner == partner_id) & (SupportOrder.kind.is_in(list(CHANGE_KINDS)))
-        & (SupportOrder.status == orders.PENDING)
-    ).order_by(SupportOrder.created_at).first()
+    return (
+        await SupportOrder.select()
+        .where(
+            (SupportOrder.partner == partner_id)
+            & (SupportOrder.kind.is_in(list(CHANGE_KINDS)))
+            & (SupportOrder.status == orders.PENDING)
+        )
+        .order_by(SupportOrder.created_at)
+        .first()
+    )
 
 
 async def _refusal(account: dict, state: PlanState, kind: str) -> DomainError | None:
@@ -186,8 +215,13 @@ async def _refusal(account: dict, state: PlanState, kind: str) -> DomainError | 
 async def options(account: dict, state: PlanState, target: str | None, now: datetime) -> ChangeOptions:
     """The change page of a running plan: the change on offer, its quote at `now` (not stored), or why not."""
     offer = TARGETS.get(state.level)
-    result = ChangeOptions(state=state, current_level=state.level, kind=offer[0] if offer else None,
-                           target=offer[1] if offer else None, quote=None)
+    result = ChangeOptions(
+        state=state,
+        current_level=state.level,
+        kind=offer[0] if offer else None,
+        target=offer[1] if offer else None,
+        quote=None,
+    )
     if offer is None or state.current is None:
         result.refusal = Conflict(NO_RUNNING_PLAN)
         return result
@@ -203,6 +237,7 @@ async def options(account: dict, state: PlanState, target: str | None, now: date
 
 # --- quotes -------------------------------------------------------------------------------------------------
 
+
 async def quote(account: dict, kind: str, now: datetime) -> ChangeQuote:
     """规格确认: prices the change at `now` and stores the quote (its id travels with the form)."""
     async with write_transaction():
@@ -211,8 +246,16 @@ async def quote(account: dict, kind: str, now: datetime) -> ChangeQuote:
         if refused:
             raise refused
         priced = compute(state, now)
-        row = await Quote.insert(Quote(account=account["id"], kind=kind, level=priced.new_level, months=0,
-                                       amount_fen=priced.amount_fen, created_at=now)).returning(Quote.id)
+        row = await Quote.insert(
+            Quote(
+                account=account["id"],
+                kind=kind,
+                level=priced.new_level,
+                months=0,
+                amount_fen=priced.amount_fen,
+                created_at=now,
+            )
+        ).returning(Quote.id)
     priced.quote_id = row[0]["id"]
     return priced
 
@@ -222,8 +265,11 @@ async def _frozen(account: dict, state: PlanState, kind: str, quote_id: int | No
     sums to exactly the amount shown), else the amount now — refused with QuoteChanged if it differs."""
     row = None
     if quote_id:
-        row = await Quote.select().where((Quote.id == quote_id) & (Quote.account == account["id"])
-                                         & (Quote.kind == kind)).first()
+        row = (
+            await Quote.select()
+            .where((Quote.id == quote_id) & (Quote.account == account["id"]) & (Quote.kind == kind))
+            .first()
+        )
     current = compute(state, now)
     if row is not None and now - row["created_at"] <= QUOTE_VALID_FOR and row["level"] == current.new_level:
         then = compute(state, row["created_at"])
@@ -236,7 +282,9 @@ async def _frozen(account: dict, state: PlanState, kind: str, quote_id: int | No
     return current
 
 
-async def requote(account: dict, kind: str, quote_id: int | None, now: datetime) -> tuple[ChangeQuote, QuoteChanged | None]:
+async def requote(
+    account: dict, kind: str, quote_id: int | None, now: datetime
+) -> tuple[ChangeQuote, QuoteChanged | None]:
     """The spec page shown again (e.g. the agreement was not ticked): the same quote while it holds; otherwise a
     new one is stored and the reason it changed is returned with it."""
     async with write_transaction():
@@ -248,13 +296,22 @@ async def requote(account: dict, kind: str, quote_id: int | None, now: datetime)
             return await _frozen(account, state, kind, quote_id, now), None
         except QuoteChanged as changed:
             priced = compute(state, now)
-            row = await Quote.insert(Quote(account=account["id"], kind=kind, level=priced.new_level, months=0,
-                                           amount_fen=priced.amount_fen, created_at=now)).returning(Quote.id)
+            row = await Quote.insert(
+                Quote(
+                    account=account["id"],
+                    kind=kind,
+                    level=priced.new_level,
+                    months=0,
+                    amount_fen=priced.amount_fen,
+                    created_at=now,
+                )
+            ).returning(Quote.id)
             priced.quote_id = row[0]["id"]
             return priced, changed
 
 
 # --- upgrade --------------------------------------------------------------------------------------------------
+
 
 async def _existing(request_key: str | None, account: dict) -> dict | None:
     """A form sent twice finds the order the first one made. On PostgreSQL it first takes the company's row lock
@@ -263,20 +320,31 @@ async def _existing(request_key: str | None, account: dict) -> dict | None:
         await Partner.select(Partner.id).where(Partner.id == account["partner"]).lock_rows()
     if not request_key:
         return None
-    return await SupportOrder.select().where((SupportOrder.request_key == request_key)
-                                             & (SupportOrder.account == account["id"])).first()
+    return (
+        await SupportOrder.select()
+        .where((SupportOrder.request_key == request_key) & (SupportOrder.account == account["id"]))
+        .first()
+    )
 
 
-async def _open_order(account: dict, kind: str, quote_id: int | None, request_key: str | None,
-                      now: datetime) -> tuple[PlanState, ChangeQuote, str]:
+async def _open_order(
+    account: dict, kind: str, quote_id: int | None, request_key: str | None, now: datetime
+) -> tuple[PlanState, ChangeQuote, str]:
     """Inside the caller's transaction: re-check the change, price it at its frozen quote, open its order."""
     state = await plan_state(account["partner"], now)
     refused = await _refusal(account, state, kind)
     if refused:
         raise refused
     priced = await _frozen(account, state, kind, quote_id, now)
-    order_id, _ = await orders.create_order(account=account, kind=kind, now=now, list_fen=priced.amount_fen,
-                                            level=priced.new_level, request_key=request_key, quoted_at=priced.at)
+    order_id, _ = await orders.create_order(
+        account=account,
+        kind=kind,
+        now=now,
+        list_fen=priced.amount_fen,
+        level=priced.new_level,
+        request_key=request_key,
+        quoted_at=priced.at,
+    )
     return state, priced, order_id
 
 
@@ -313,8 +381,12 @@ async def _upgrade_precheck(order: dict, now: datetime) -> None:
 async def _upgrade_fulfil(order: dict, now: datetime) -> None:
     state, priced = await _upgrade_as_paid(order, now)
     await _apply(state, priced, order["due_fen"], order["id"], +1)
-    await notify(order["account"], "支持计划已升级",
-                 f"订单 {order['id']} 已支付，合作伙伴支持计划已升级为尊享级，到期时间不变。", now)
+    await notify(
+        order["account"],
+        "支持计划已升级",
+        f"订单 {order['id']} 已支付，合作伙伴支持计划已升级为尊享级，到期时间不变。",
+        now,
+    )
 
 
 async def _downgrade_precheck(order: dict, now: datetime) -> None:
@@ -325,13 +397,14 @@ async def _downgrade_fulfil(order: dict, now: datetime) -> None:  # pragma: no c
     raise Conflict(N_("降级订单无需支付。"))
 
 
-orders.register_kind(UPGRADE, orders.OrderKind(precheck=_upgrade_precheck, fulfil=_upgrade_fulfil,
-                                               describe=N_("升级")))
-orders.register_kind(DOWNGRADE, orders.OrderKind(precheck=_downgrade_precheck, fulfil=_downgrade_fulfil,
-                                                 describe=N_("降级")))
+orders.register_kind(UPGRADE, orders.OrderKind(precheck=_upgrade_precheck, fulfil=_upgrade_fulfil, describe=N_("升级")))
+orders.register_kind(
+    DOWNGRADE, orders.OrderKind(precheck=_downgrade_precheck, fulfil=_downgrade_fulfil, describe=N_("降级"))
+)
 
 
 # --- downgrade ------------------------------------------------------------------------------------------------
+
 
 async def downgrade(account: dict, quote_id: int | None, request_key: str | None, now: datetime) -> dict:
     """确认变更 (downgrade): Standard at once, the refund on the balance, a paid order of kind "downgrade"."""
@@ -340,15 +413,25 @@ async def downgrade(account: dict, quote_id: int | None, request_key: str | None
         if existing:
             return existing
         state, priced, order_id = await _open_order(account, DOWNGRADE, quote_id, request_key, now)
-        await SupportOrder.update({SupportOrder.status: orders.PAID, SupportOrder.paid_at: now,
-                                   SupportOrder.closed_at: now}).where(SupportOrder.id == order_id)
+        await SupportOrder.update(
+            {SupportOrder.status: orders.PAID, SupportOrder.paid_at: now, SupportOrder.closed_at: now}
+        ).where(SupportOrder.id == order_id)
         for period, fen in await _apply(state, priced, priced.amount_fen, order_id, -1):
             if fen:  # back to whoever paid for the period, as unsubscribing does
-                await ledger.credit(await orders.refund_account(period["order"]), fen, now, kind="refund",
-                                    order_id=order_id, note=DOWNGRADE)
-        await notify(account["id"], "支持计划已降级",
-                     f"合作伙伴支持计划已降级为标准级（订单 {order_id}），退费 {_yuan(priced.amount_fen)} 已退还至支付该计划的帐户余额。",
-                     now)
+                await ledger.credit(
+                    await orders.refund_account(period["order"]),
+                    fen,
+                    now,
+                    kind="refund",
+                    order_id=order_id,
+                    note=DOWNGRADE,
+                )
+        await notify(
+            account["id"],
+            "支持计划已降级",
+            f"合作伙伴支持计划已降级为标准级（订单 {order_id}），退费 {_yuan(priced.amount_fen)} 已退还至支付该计划的帐户余额。",
+            now,
+        )
     return await orders.get(order_id)
 
 

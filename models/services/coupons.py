@@ -6,37 +6,54 @@ from datetime import datetime
 from decimal import Decimal
 
 from models.rules.money import to_decimal, to_fen
-from models.rules.pricing import DISCOUNT, VOUCHER, Coupon as CouponRule, apply_coupon, coupon_applies
-from models.services.errors import DomainError, N_
+from models.rules.pricing import DISCOUNT, VOUCHER, apply_coupon, coupon_applies
+from models.rules.pricing import Coupon as CouponRule
+from models.services.errors import N_, DomainError
 from models.tables import Coupon
 
 
 def as_rule(row: dict) -> CouponRule:
     if row["kind"] == VOUCHER:
-        return CouponRule(kind=VOUCHER, amount=to_decimal(row["amount_fen"]),
-                          min_amount=to_decimal(row["min_amount_fen"]) if row["min_amount_fen"] else None,
-                          expires_at=row["expires_at"])
+        return CouponRule(
+            kind=VOUCHER,
+            amount=to_decimal(row["amount_fen"]),
+            min_amount=to_decimal(row["min_amount_fen"]) if row["min_amount_fen"] else None,
+            expires_at=row["expires_at"],
+        )
     return CouponRule(kind=DISCOUNT, rate=Decimal(row["rate_permille"]) / 1000, expires_at=row["expires_at"])
 
 
-async def grant(account_id: int, now: datetime, *, voucher: Decimal | None = None, minimum: Decimal | None = None,
-                rate: Decimal | None = None, expires_at: datetime | None = None) -> int:
+async def grant(
+    account_id: int,
+    now: datetime,
+    *,
+    voucher: Decimal | None = None,
+    minimum: Decimal | None = None,
+    rate: Decimal | None = None,
+    expires_at: datetime | None = None,
+) -> int:
     if (voucher is None) == (rate is None):
         raise DomainError(N_("请给出代金券金额或折扣率（二选一）。"))
-    if rate is not None and not (Decimal("0") < rate < Decimal("1")) or rate is not None and rate * 1000 % 1:
+    if (rate is not None and not (Decimal("0") < rate < Decimal("1"))) or (rate is not None and rate * 1000 % 1):
         raise DomainError(N_("折扣率须在0与1之间，最多三位小数，例如0.9。"))
-    row = Coupon(account=account_id, kind=VOUCHER if voucher is not None else DISCOUNT,
-                 amount_fen=to_fen(voucher) if voucher is not None else None,
-                 min_amount_fen=to_fen(minimum) if minimum else None,
-                 rate_permille=int(rate * 1000) if rate is not None else None,
-                 expires_at=expires_at, created_at=now)
+    row = Coupon(
+        account=account_id,
+        kind=VOUCHER if voucher is not None else DISCOUNT,
+        amount_fen=to_fen(voucher) if voucher is not None else None,
+        min_amount_fen=to_fen(minimum) if minimum else None,
+        rate_permille=int(rate * 1000) if rate is not None else None,
+        expires_at=expires_at,
+        created_at=now,
+    )
     result = await Coupon.insert(row).returning(Coupon.id)
     return result[0]["id"]
 
 
 async def usable(account_id: int, amount: Decimal, now: datetime) -> list[dict]:
     """Unused, unexpired coupons of the account that apply to `amount`, each with its discount."""
-    rows = await Coupon.select().where((Coupon.account == account_id) & Coupon.used_order_id.is_null()).order_by(Coupon.id)
+    rows = (
+        await Coupon.select().where((Coupon.account == account_id) & Coupon.used_order_id.is_null()).order_by(Coupon.id)
+    )
     result = []
     for row in rows:
         rule = as_rule(row)
@@ -46,7 +63,9 @@ async def usable(account_id: int, amount: Decimal, now: datetime) -> list[dict]:
     return result
 
 
-async def price_with(account_id: int, coupon_id: int | None, amount: Decimal, now: datetime) -> tuple[int | None, Decimal, Decimal]:
+async def price_with(
+    account_id: int, coupon_id: int | None, amount: Decimal, now: datetime
+) -> tuple[int | None, Decimal, Decimal]:
     """(coupon id, discount, due) for a chosen coupon, refused if it is not usable on this amount."""
     if not coupon_id:
         return None, Decimal("0.00"), amount
@@ -57,9 +76,11 @@ async def price_with(account_id: int, coupon_id: int | None, amount: Decimal, no
 
 
 async def mark_used(coupon_id: int, order_id: str) -> None:
-    updated = await Coupon.update({Coupon.used_order_id: order_id}).where(
-        (Coupon.id == coupon_id) & Coupon.used_order_id.is_null()
-    ).returning(Coupon.id)
+    updated = (
+        await Coupon.update({Coupon.used_order_id: order_id})
+        .where((Coupon.id == coupon_id) & Coupon.used_order_id.is_null())
+        .returning(Coupon.id)
+    )
     if not updated:
         raise DomainError(N_("该优惠券已用于其他订单，请重新选择。"), field="coupon")
 

@@ -13,11 +13,51 @@ BALANCE_FEN = 10_000_000  # ¥100,000.00
 
 # (login, main login or None, company, certified, phone, email, what it shows)
 DEMO_ACCOUNTS = [
-    ("partner-a", None, "星河云科技有限公司", True, "13800000001", "ops@xinghe.example", "certified partner, main account"),
-    ("partner-a-ops", "partner-a", "星河云科技有限公司", True, "13800000002", "member@xinghe.example", "certified partner, member"),
-    ("partner-b", None, "海川数据有限公司", False, "13900000001", "admin@haichuan.example", "non-certified partner, main account (refused)"),
-    ("partner-b-buyer", "partner-b", "海川数据有限公司", False, "13900000002", "buyer@haichuan.example", "non-certified partner, same-company member (may buy)"),
-    ("partner-b-other", "partner-b", "海川数据（深圳）有限公司", False, "13900000003", "other@haichuan.example", "non-certified partner, different-company member (refused)"),
+    (
+        "partner-a",
+        None,
+        "星河云科技有限公司",
+        True,
+        "13800000001",
+        "ops@xinghe.example",
+        "certified partner, main account",
+    ),
+    (
+        "partner-a-ops",
+        "partner-a",
+        "星河云科技有限公司",
+        True,
+        "13800000002",
+        "member@xinghe.example",
+        "certified partner, member",
+    ),
+    (
+        "partner-b",
+        None,
+        "海川数据有限公司",
+        False,
+        "13900000001",
+        "admin@haichuan.example",
+        "non-certified partner, main account (refused)",
+    ),
+    (
+        "partner-b-buyer",
+        "partner-b",
+        "海川数据有限公司",
+        False,
+        "13900000002",
+        "buyer@haichuan.example",
+        "non-certified partner, same-company member (may buy)",
+    ),
+    (
+        "partner-b-other",
+        "partner-b",
+        "海川数据（深圳）有限公司",
+        False,
+        "13900000003",
+        "other@haichuan.example",
+        "non-certified partner, different-company member (refused)",
+    ),
 ]
 
 
@@ -27,8 +67,9 @@ async def load_demo(now: datetime) -> list[tuple[str, str]]:
         if await Account.exists().where(Account.login == login):
             continue
         if main is None:
-            account_id = await accounts.create_partner(login, PASSWORD, company, now, certified=certified,
-                                                       phone=phone, email=email)
+            account_id = await accounts.create_partner(
+                login, PASSWORD, company, now, certified=certified, phone=phone, email=email
+            )
         else:
             account_id = await accounts.create_member(login, main, PASSWORD, company, phone, email, now)
         async with write_transaction():

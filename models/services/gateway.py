@@ -41,6 +41,10 @@ class SandboxGateway:
 
     def notification(self, order_id: str, amount_fen: int) -> tuple[dict[str, str], str]:
         """What the payment site would POST back once the payer has paid."""
-        payload = {"order_id": order_id, "amount_fen": str(amount_fen), "status": "paid",
-                   "transaction_id": "SBX" + secrets.token_hex(8)}
+        payload = {
+            "order_id": order_id,
+            "amount_fen": str(amount_fen),
+            "status": "paid",
+            "transaction_id": "SBX" + secrets.token_hex(8),
+        }
         return payload, self.sign(payload)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from models.rules.money import format_money
-from models.services.errors import DomainError, N_
+from models.services.errors import N_, DomainError
 from models.tables import Account, LedgerEntry
 
 
@@ -38,7 +38,9 @@ async def _record(account_id: int, kind: str, amount_fen: int, now: datetime, or
     return row["balance_fen"]
 
 
-async def credit(account_id: int, amount_fen: int, now: datetime, *, kind: str, order_id: str | None = None, note: str = "") -> int:
+async def credit(
+    account_id: int, amount_fen: int, now: datetime, *, kind: str, order_id: str | None = None, note: str = ""
+) -> int:
     """Adds to a balance (top-up or refund); returns the new balance."""
     if amount_fen < 0:
         raise ValueError("credit takes a non-negative amount")

@@ -38,8 +38,11 @@ async def deliver_email(smtp_url: str | None, now: datetime) -> int:
     delivery gives its rows back for the next run."""
     if not smtp_url:
         return 0
-    claimed = await Outbox.update({Outbox.sent_at: now}).where(
-        (Outbox.channel == "email") & Outbox.sent_at.is_null()).returning(Outbox.id)
+    claimed = (
+        await Outbox.update({Outbox.sent_at: now})
+        .where((Outbox.channel == "email") & Outbox.sent_at.is_null())
+        .returning(Outbox.id)
+    )
     if not claimed:
         return 0
     ids = [row["id"] for row in claimed]

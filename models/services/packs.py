@@ -18,16 +18,20 @@ from models.rules.money import format_datetime_cn, format_money, to_fen
 from models.rules.pricing import BASIC, PACK_MAX, PACK_MIN, PREMIUM, pack_price
 from models.services import orders
 from models.services.accounts import main_account_of
-from models.services.errors import Conflict, DomainError, N_
+from models.services.errors import N_, Conflict, DomainError
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
 from models.services.purchase import REFUSALS, PurchaseRefused
 
 KIND = "pack"
 NOT_STANDARD = {
-    BASIC: N_("工单增购包仅适用于标准级合作伙伴支持计划。贵公司当前为基础级，仅支持业务类工单；"
-              "如需提交技术类工单，请先购买标准级合作伙伴支持计划。"),
-    PREMIUM: N_("工单增购包仅适用于标准级合作伙伴支持计划。贵公司当前为尊享级，技术类工单不限数量，无需购买工单增购包。"),
+    BASIC: N_(
+        "工单增购包仅适用于标准级合作伙伴支持计划。贵公司当前为基础级，仅支持业务类工单；"
+        "如需提交技术类工单，请先购买标准级合作伙伴支持计划。"
+    ),
+    PREMIUM: N_(
+        "工单增购包仅适用于标准级合作伙伴支持计划。贵公司当前为尊享级，技术类工单不限数量，无需购买工单增购包。"
+    ),
 }
 COUNT_MISSING = N_("请输入增购包个数，1至99之间的整数。")
 COUNT_INVALID = N_("增购包个数须为1至99之间的整数。")
@@ -72,8 +76,13 @@ async def buyer_refusal(account: dict) -> PurchaseRefused | None:
     member whose registered company name is the main account's."""
     main = await main_account_of(account["partner"])
     main_company = main["company_name"] if main else ""
-    code = purchase_refusal(is_main=account["is_main"], certified=account["partner_certified"],
-                            own_company=account["company_name"], main_company=main_company, company_has_plan=False)
+    code = purchase_refusal(
+        is_main=account["is_main"],
+        certified=account["partner_certified"],
+        own_company=account["company_name"],
+        main_company=main_company,
+        company_has_plan=False,
+    )
     if code is None:
         return None
     return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main_company)
@@ -141,8 +150,15 @@ async def place(account: dict, raw_count: object, request_key: str | None, now: 
         refused = not_standard(state) or await buyer_refusal(account)
         if refused:
             raise refused
-        order_id, _ = await orders.create_order(account=account, kind=KIND, now=now, pack_count=count,
-                                                list_fen=price_fen(count), request_key=request_key, quoted_at=now)
+        order_id, _ = await orders.create_order(
+            account=account,
+            kind=KIND,
+            now=now,
+            pack_count=count,
+            list_fen=price_fen(count),
+            request_key=request_key,
+            quoted_at=now,
+        )
     return order_id
 
 
@@ -157,10 +173,14 @@ async def _fulfil(order: dict, now: datetime) -> None:
     """Nothing to create: the paid order itself raises this month's quota. The buyer is told the new quota."""
     state = await plan_state(order["partner"], now)  # the order is already paid here, so it counts
     added = order["pack_count"] * CATALOG.pack_tickets
-    await notify(order["account"], "工单增购包已生效",
-                 f"订单 {order['id']}：{order['pack_count']} 个工单增购包（{format_money(order['due_fen'], 'zh_CN')}）"
-                 f"已生效，本月技术类工单配额增加 {added} 个，现为 {state.quota} 个（已用 {state.tickets_used} 个）。"
-                 f"增购的工单于 {format_datetime_cn(state.month_end)} 后作废。", now)
+    await notify(
+        order["account"],
+        "工单增购包已生效",
+        f"订单 {order['id']}：{order['pack_count']} 个工单增购包（{format_money(order['due_fen'], 'zh_CN')}）"
+        f"已生效，本月技术类工单配额增加 {added} 个，现为 {state.quota} 个（已用 {state.tickets_used} 个）。"
+        f"增购的工单于 {format_datetime_cn(state.month_end)} 后作废。",
+        now,
+    )
 
 
 orders.register_kind(KIND, orders.OrderKind(precheck=_precheck, fulfil=_fulfil, describe=N_("工单增购包")))

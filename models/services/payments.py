@@ -9,7 +9,7 @@ from models.db import is_postgres, write_transaction
 from models.rules.money import format_money, to_decimal, to_fen
 from models.services import coupons, ledger, order_kinds, orders, verification  # noqa: F401 (order_kinds registers)
 from models.services.accounts import main_account_of
-from models.services.errors import Conflict, DomainError, N_, NotFound
+from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.gateway import SandboxGateway
 from models.services.notifications import notify
 from models.tables import Account, Partner, SupportOrder
@@ -25,7 +25,9 @@ async def choose(account: dict, order_id: str, method: str, coupon_id: int | Non
         await orders.precheck(order, now)
         payer = None
         if method == "contract" and order["kind"] == "upgrade":
-            raise DomainError(N_("升级费用按小时折算，会随时间变化，不能申请线上合同请款后支付。请选择其他支付方式。"), field="method")
+            raise DomainError(
+                N_("升级费用按小时折算，会随时间变化，不能申请线上合同请款后支付。请选择其他支付方式。"), field="method"
+            )
         if method == "partner":
             if coupon_id:
                 raise DomainError(N_("合作伙伴代付的订单不可使用优惠券。"), field="coupon")
@@ -36,13 +38,22 @@ async def choose(account: dict, order_id: str, method: str, coupon_id: int | Non
         due_fen, discount_fen = to_fen(due), to_fen(discount)
         if method == "balance" and account["balance_fen"] < due_fen:
             raise ledger.InsufficientBalance(due_fen - account["balance_fen"])
-        await SupportOrder.update({
-            SupportOrder.method: method, SupportOrder.coupon: coupon, SupportOrder.discount_fen: discount_fen,
-            SupportOrder.due_fen: due_fen, SupportOrder.payer: payer,
-        }).where(SupportOrder.id == order_id)
+        await SupportOrder.update(
+            {
+                SupportOrder.method: method,
+                SupportOrder.coupon: coupon,
+                SupportOrder.discount_fen: discount_fen,
+                SupportOrder.due_fen: due_fen,
+                SupportOrder.payer: payer,
+            }
+        ).where(SupportOrder.id == order_id)
         if payer:
-            await notify(payer, "待代付订单", f"子帐号 {account['login']} 申请由您代付订单 {order_id}，"
-                                             f"金额 {format_money(due_fen, 'zh_CN')}。", now)
+            await notify(
+                payer,
+                "待代付订单",
+                f"子帐号 {account['login']} 申请由您代付订单 {order_id}，金额 {format_money(due_fen, 'zh_CN')}。",
+                now,
+            )
     return await orders.get(order_id)
 
 
@@ -57,9 +68,17 @@ async def settle(order_id: str, now: datetime, *, payer_id: int | None, payment_
         if order["status"] == orders.PAID:
             return order
         await orders.precheck(order, now)
-        marked = await SupportOrder.update({
-            SupportOrder.status: orders.PAID, SupportOrder.paid_at: now, SupportOrder.payment_ref: payment_ref,
-        }).where((SupportOrder.id == order_id) & (SupportOrder.status == orders.PENDING)).returning(SupportOrder.id)
+        marked = (
+            await SupportOrder.update(
+                {
+                    SupportOrder.status: orders.PAID,
+                    SupportOrder.paid_at: now,
+                    SupportOrder.payment_ref: payment_ref,
+                }
+            )
+            .where((SupportOrder.id == order_id) & (SupportOrder.status == orders.PENDING))
+            .returning(SupportOrder.id)
+        )
         if not marked:
             again = await orders.get(order_id)
             if again["status"] == orders.PAID:
@@ -71,8 +90,9 @@ async def settle(order_id: str, now: datetime, *, payer_id: int | None, payment_
             await coupons.mark_used(order["coupon"], order_id)
         paid = await orders.get(order_id)
         await orders.KINDS[order["kind"]].fulfil(paid, now)
-        await notify(order["account"], "订单已支付",
-                     f"订单 {order_id} 已支付 {format_money(order['due_fen'], 'zh_CN')}。", now)
+        await notify(
+            order["account"], "订单已支付", f"订单 {order_id} 已支付 {format_money(order['due_fen'], 'zh_CN')}。", now
+        )
     return await orders.get(order_id)
 
 
@@ -100,7 +120,11 @@ async def online_notification(gateway: SandboxGateway, payload: dict[str, str], 
     if not gateway.verify(payload, signature):
         raise DomainError(N_("支付通知的签名无效。"))
     order = await orders.get(payload.get("order_id", ""))
-    if payload.get("status") != "paid" or payload.get("amount_fen") != str(order["due_fen"]) or order["method"] != "online":
+    if (
+        payload.get("status") != "paid"
+        or payload.get("amount_fen") != str(order["due_fen"])
+        or order["method"] != "online"
+    ):
         raise DomainError(N_("支付通知与订单不符。"))
     if order["status"] == orders.PAID:
         return order

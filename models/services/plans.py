@@ -60,10 +60,19 @@ async def period_views(periods: list[dict]) -> list[PeriodView]:
     for p in periods:
         own = tuple(
             ChargeView(amount=to_decimal(c["amount_fen"]), span_start=c["span_start"], span_end=c["span_end"])
-            for c in charges if c["period"] == p["id"]
+            for c in charges
+            if c["period"] == p["id"]
         )
-        views.append(PeriodView(start=p["start"], end=p["end"], months=p["months"], level=p["level"],
-                                charges=own, is_renewal=p["is_renewal"]))
+        views.append(
+            PeriodView(
+                start=p["start"],
+                end=p["end"],
+                months=p["months"],
+                level=p["level"],
+                charges=own,
+                is_renewal=p["is_renewal"],
+            )
+        )
     return views
 
 
@@ -76,8 +85,11 @@ def month_window(now: datetime) -> tuple[datetime, datetime]:
 async def packs_in_month(partner_id: int, now: datetime) -> int:
     start, end = month_window(now)
     rows = await SupportOrder.select(SupportOrder.pack_count).where(
-        (SupportOrder.partner == partner_id) & (SupportOrder.kind == "pack") & (SupportOrder.status == "paid")
-        & (SupportOrder.paid_at >= start) & (SupportOrder.paid_at < end)
+        (SupportOrder.partner == partner_id)
+        & (SupportOrder.kind == "pack")
+        & (SupportOrder.status == "paid")
+        & (SupportOrder.paid_at >= start)
+        & (SupportOrder.paid_at < end)
     )
     return sum(r["pack_count"] for r in rows)
 
@@ -85,8 +97,10 @@ async def packs_in_month(partner_id: int, now: datetime) -> int:
 async def technical_tickets_in_month(partner_id: int, now: datetime) -> int:
     start, end = month_window(now)
     return await Ticket.count().where(
-        (Ticket.partner == partner_id) & (Ticket.kind == "technical")
-        & (Ticket.created_at >= start) & (Ticket.created_at < end)
+        (Ticket.partner == partner_id)
+        & (Ticket.kind == "technical")
+        & (Ticket.created_at >= start)
+        & (Ticket.created_at < end)
     )
 
 
@@ -115,4 +129,3 @@ async def plan_state(partner_id: int, now: datetime) -> PlanState:
     state.tickets_used = await technical_tickets_in_month(partner_id, now)
     state.month_end = natural_month(now)[1]
     return state
-

@@ -12,13 +12,17 @@ from models.rules.periods import is_valid_term, purchase_period
 from models.rules.pricing import PAID_LEVELS, list_price
 from models.services import orders
 from models.services.accounts import get_account, main_account_of
-from models.services.errors import DomainError, N_
+from models.services.errors import N_, DomainError
 from models.services.plans import CATALOG, plan_state
 from models.tables import Charge, Period, Plan
 
 REFUSALS = {
-    MAIN_NOT_CERTIFIED: N_("贵公司尚未通过服务伙伴计划（Service Partner Program）认证，主帐号不能直接购买。请通过注册公司名称与主帐号一致的关联子帐号购买。"),
-    COMPANY_MISMATCH: N_("该子帐号的注册公司名称（%(own)s）与主帐号的公司名称（%(main)s）不一致。请将公司名称修改一致，或另行创建子帐号后再购买。"),
+    MAIN_NOT_CERTIFIED: N_(
+        "贵公司尚未通过服务伙伴计划（Service Partner Program）认证，主帐号不能直接购买。请通过注册公司名称与主帐号一致的关联子帐号购买。"
+    ),
+    COMPANY_MISMATCH: N_(
+        "该子帐号的注册公司名称（%(own)s）与主帐号的公司名称（%(main)s）不一致。请将公司名称修改一致，或另行创建子帐号后再购买。"
+    ),
     ALREADY_HAS_PLAN: N_("贵公司已有合作伙伴支持计划，同一公司同一时间只能持有一个支持计划。"),
 }
 
@@ -31,9 +35,13 @@ async def buyer_refusal(account: dict, *, company_has_plan: bool = False) -> Pur
     """Why this account may not buy (SPEC.md §1), or None. Who may buy may also change and renew."""
     main = await main_account_of(account["partner"])
     main_company = main["company_name"] if main else ""
-    code = purchase_refusal(is_main=account["is_main"], certified=account["partner_certified"],
-                            own_company=account["company_name"], main_company=main_company,
-                            company_has_plan=company_has_plan)
+    code = purchase_refusal(
+        is_main=account["is_main"],
+        certified=account["partner_certified"],
+        own_company=account["company_name"],
+        main_company=main_company,
+        company_has_plan=company_has_plan,
+    )
     if code is None:
         return None
     return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main_company)
@@ -63,8 +71,16 @@ async def place(account: dict, level: str, months: int, request_key: str | None,
         refused = await refusal(account, now)
         if refused:
             raise refused
-        order_id, _ = await orders.create_order(account=account, kind="purchase", now=now, level=level, months=months,
-                                                list_fen=price(level, months), request_key=request_key, quoted_at=now)
+        order_id, _ = await orders.create_order(
+            account=account,
+            kind="purchase",
+            now=now,
+            level=level,
+            months=months,
+            list_fen=price(level, months),
+            request_key=request_key,
+            quoted_at=now,
+        )
     return order_id
 
 
@@ -78,13 +94,29 @@ async def _fulfil(order: dict, now: datetime) -> None:
     """The plan starts now, for the term bought; the cash paid is its first charge."""
     plan = await Plan.select(Plan.id).where(Plan.partner == order["partner"]).first()
     if plan is None:
-        plan = (await Plan.insert(Plan(partner=order["partner"], auto_renew=False, auto_renew_months=0,
-                                       created_at=now)).returning(Plan.id))[0]
+        plan = (
+            await Plan.insert(
+                Plan(partner=order["partner"], auto_renew=False, auto_renew_months=0, created_at=now)
+            ).returning(Plan.id)
+        )[0]
     start, end = purchase_period(now, order["months"])
-    period = (await Period.insert(Period(plan=plan["id"], order=order["id"], level=order["level"], months=order["months"],
-                                         is_renewal=False, start=start, end=end, paid_at=now)).returning(Period.id))[0]
-    await Charge.insert(Charge(period=period["id"], order_id=order["id"], amount_fen=order["due_fen"],
-                               span_start=start, span_end=end))
+    period = (
+        await Period.insert(
+            Period(
+                plan=plan["id"],
+                order=order["id"],
+                level=order["level"],
+                months=order["months"],
+                is_renewal=False,
+                start=start,
+                end=end,
+                paid_at=now,
+            )
+        ).returning(Period.id)
+    )[0]
+    await Charge.insert(
+        Charge(period=period["id"], order_id=order["id"], amount_fen=order["due_fen"], span_start=start, span_end=end)
+    )
 
 
 orders.register_kind("purchase", orders.OrderKind(precheck=_precheck, fulfil=_fulfil, describe=N_("新购")))

@@ -15,10 +15,10 @@ from decimal import Decimal
 from models.db import is_postgres, write_transaction
 from models.rules.money import format_datetime_cn, format_money, to_decimal, to_fen
 from models.rules.periods import is_valid_term, renewal_period, to_beijing
-from models.rules.pricing import PAID_LEVELS, PREMIUM, STANDARD, list_price
+from models.rules.pricing import PREMIUM, STANDARD, list_price
 from models.services import orders
 from models.services.accounts import get_account
-from models.services.errors import Conflict, DomainError, N_
+from models.services.errors import N_, Conflict, DomainError
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
 from models.services.purchase import PurchaseRefused, buyer_refusal
@@ -79,8 +79,14 @@ class RenewalQuote:
 
 def quote_for(last: dict, months: int) -> RenewalQuote:
     start, end = renewal_period(last["end"], months)
-    return RenewalQuote(level=last["level"], months=months, current_end=last["end"], start=start, end=end,
-                        amount_fen=price_fen(last["level"], months))
+    return RenewalQuote(
+        level=last["level"],
+        months=months,
+        current_end=last["end"],
+        start=start,
+        end=end,
+        amount_fen=price_fen(last["level"], months),
+    )
 
 
 refusal = buyer_refusal  # who may renew is who may buy (SPEC.md §1)
@@ -113,9 +119,16 @@ async def place(account: dict, months: int | None, request_key: str | None, now:
             raise refused
         quote = quote_for(last, months)
         order_id, _ = await orders.create_order(
-            account=account, kind="renewal", now=now, level=quote.level, months=months, list_fen=quote.amount_fen,
-            request_key=f"{request_key[:48]}:{months}" if request_key else None, renews_period_id=last["id"],
-            quoted_at=now)
+            account=account,
+            kind="renewal",
+            now=now,
+            level=quote.level,
+            months=months,
+            list_fen=quote.amount_fen,
+            request_key=f"{request_key[:48]}:{months}" if request_key else None,
+            renews_period_id=last["id"],
+            quoted_at=now,
+        )
     return order_id
 
 
@@ -141,12 +154,23 @@ async def _fulfil(order: dict, now: datetime) -> None:
     """The new period starts right after the chain's end; the cash paid is its one charge for the whole period."""
     last = await Period.select().where(Period.id == order["renews_period_id"]).first()
     start, end = renewal_period(last["end"], order["months"])
-    period = (await Period.insert(Period(
-        plan=last["plan"], order=order["id"], level=order["level"], months=order["months"], is_renewal=True,
-        start=start, end=end, paid_at=now,
-    )).returning(Period.id))[0]
-    await Charge.insert(Charge(period=period["id"], order_id=order["id"], amount_fen=order["due_fen"],
-                               span_start=start, span_end=end))
+    period = (
+        await Period.insert(
+            Period(
+                plan=last["plan"],
+                order=order["id"],
+                level=order["level"],
+                months=order["months"],
+                is_renewal=True,
+                start=start,
+                end=end,
+                paid_at=now,
+            )
+        ).returning(Period.id)
+    )[0]
+    await Charge.insert(
+        Charge(period=period["id"], order_id=order["id"], amount_fen=order["due_fen"], span_start=start, span_end=end)
+    )
 
 
 orders.register_kind("renewal", orders.OrderKind(precheck=_precheck, fulfil=_fulfil, describe=N_("续费")))
@@ -225,8 +249,9 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
         if await RenewalAttempt.exists().where(RenewalAttempt.unique_key == key):
             return None
         try:  # the unique key decides between concurrent runs: whoever inserts it does the work
-            await RenewalAttempt.insert(RenewalAttempt(period=last["id"], attempted_on=day, unique_key=key,
-                                                       outcome="", created_at=now))
+            await RenewalAttempt.insert(
+                RenewalAttempt(period=last["id"], attempted_on=day, unique_key=key, outcome="", created_at=now)
+            )
         except Exception as exc:
             if _is_unique_violation(exc):
                 raise _Claimed from exc
@@ -236,8 +261,16 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
         months = plan["auto_renew_months"] if is_valid_term(plan["auto_renew_months"]) else last["months"]
         quote = quote_for(last, months)
         order_id, _ = await orders.create_order(
-            account=holder, kind="renewal", now=now, level=quote.level, months=months, list_fen=quote.amount_fen,
-            renews_period_id=last["id"], quoted_at=now, auto=True)
+            account=holder,
+            kind="renewal",
+            now=now,
+            level=quote.level,
+            months=months,
+            list_fen=quote.amount_fen,
+            renews_period_id=last["id"],
+            quoted_at=now,
+            auto=True,
+        )
         await SupportOrder.update({SupportOrder.method: "balance"}).where(SupportOrder.id == order_id)
         what = f"合作伙伴支持计划（{_LEVEL_ZH.get(quote.level, quote.level)}）自动续费{_term_zh(months)}"
         amount = format_money(quote.amount_fen, "zh_CN")
@@ -251,9 +284,11 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
             outcome = "insufficient"
             shortfall = format_money(quote.amount_fen - balance, "zh_CN")
             subject = "自动续费失败：余额不足"
-            body = (f"{what}需从帐号 {holder['login']} 的余额支付 {amount}，余额不足，还差 {shortfall}。"
-                    f"订单 {order_id} 已取消。请在 {format_datetime_cn(last['end'])} 前充值，"
-                    f"我们将在明天再次尝试；您也可以手动续费。")
+            body = (
+                f"{what}需从帐号 {holder['login']} 的余额支付 {amount}，余额不足，还差 {shortfall}。"
+                f"订单 {order_id} 已取消。请在 {format_datetime_cn(last['end'])} 前充值，"
+                f"我们将在明天再次尝试；您也可以手动续费。"
+            )
         elif problem is not None:
             outcome = "failed"
             subject = "自动续费失败"
@@ -264,13 +299,17 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
             await payments.settle(order_id, now, payer_id=holder["id"])
             outcome = "renewed"
             subject = "自动续费成功"
-            body = (f"{what}，已从帐号 {holder['login']} 的余额支付 {amount}（订单 {order_id}）。"
-                    f"有效期延长至 {format_datetime_cn(quote.end)}。")
+            body = (
+                f"{what}，已从帐号 {holder['login']} 的余额支付 {amount}（订单 {order_id}）。"
+                f"有效期延长至 {format_datetime_cn(quote.end)}。"
+            )
         if outcome != "renewed":
             await SupportOrder.update({SupportOrder.status: orders.CANCELLED, SupportOrder.closed_at: now}).where(
-                (SupportOrder.id == order_id) & (SupportOrder.status == orders.PENDING))
+                (SupportOrder.id == order_id) & (SupportOrder.status == orders.PENDING)
+            )
         await RenewalAttempt.update({RenewalAttempt.outcome: outcome, RenewalAttempt.order_id: order_id}).where(
-            RenewalAttempt.unique_key == key)
+            RenewalAttempt.unique_key == key
+        )
         await notify(holder["id"], subject, body, now)
     return outcome
 

@@ -16,7 +16,7 @@ from models.db import is_postgres, write_transaction
 from models.rules import quota as quota_rules
 from models.rules.pricing import BASIC, STANDARD
 from models.rules.service_items import RESPONSE_MINUTES, SEVERITIES, SEVERITY_NAMES
-from models.services.errors import Conflict, DomainError, N_
+from models.services.errors import N_, Conflict, DomainError
 from models.services.plans import plan_state
 from models.tables import Partner, Ticket
 
@@ -31,8 +31,10 @@ DUPLICATE_WINDOW = timedelta(minutes=5)
 LIST_LIMIT = 100
 
 BASIC_NO_TECHNICAL = N_("基础级合作伙伴支持计划仅支持业务类工单，不能提交技术类工单。")
-QUOTA_USED_UP = N_("本月技术类工单配额（%(quota)s个）已用完，不能再提交技术类工单。"
-                   "您可以提交业务类工单，或购买工单增购包提高本月配额。")
+QUOTA_USED_UP = N_(
+    "本月技术类工单配额（%(quota)s个）已用完，不能再提交技术类工单。"
+    "您可以提交业务类工单，或购买工单增购包提高本月配额。"
+)
 
 
 class InvalidTicket(DomainError):
@@ -80,13 +82,22 @@ def check(kind: object, severity: object, title: object, description: object) ->
     if not title:
         problems.append(DomainError(N_("请输入标题。"), field="title"))
     elif len(title) > TITLE_MAX:
-        problems.append(DomainError(N_("标题最多%(max)s个字符，当前%(length)s个。"), field="title",
-                                    max=TITLE_MAX, length=len(title)))
+        problems.append(
+            DomainError(
+                N_("标题最多%(max)s个字符，当前%(length)s个。"), field="title", max=TITLE_MAX, length=len(title)
+            )
+        )
     if not description:
         problems.append(DomainError(N_("请输入问题描述。"), field="description"))
     elif len(description) > DESCRIPTION_MAX:
-        problems.append(DomainError(N_("问题描述最多%(max)s个字符，当前%(length)s个。"), field="description",
-                                    max=f"{DESCRIPTION_MAX:,}", length=f"{len(description):,}"))
+        problems.append(
+            DomainError(
+                N_("问题描述最多%(max)s个字符，当前%(length)s个。"),
+                field="description",
+                max=f"{DESCRIPTION_MAX:,}",
+                length=f"{len(description):,}",
+            )
+        )
     if problems:
         raise InvalidTicket(problems)
     return kind, severity, title, description
@@ -101,8 +112,9 @@ def technical_refusal(level: str, quota: int | None, used: int) -> QuotaUsedUp |
     return QuotaUsedUp(QUOTA_USED_UP, field="kind", quota=quota)
 
 
-async def submit(account: dict, *, kind: object, severity: object, title: object, description: object,
-                 now: datetime) -> tuple[int, bool]:
+async def submit(
+    account: dict, *, kind: object, severity: object, title: object, description: object, now: datetime
+) -> tuple[int, bool]:
     """Files a ticket; returns (ticket id, created). Counting this month's technical tickets and inserting the new
     one happen under one lock, so the quota cannot be overrun by concurrent submissions."""
     kind, severity, title, description = check(kind, severity, title, description)
@@ -111,11 +123,19 @@ async def submit(account: dict, *, kind: object, severity: object, title: object
     async with write_transaction():
         if is_postgres():  # one ticket count at a time per company (SQLite: IMMEDIATE already serializes)
             await Partner.select(Partner.id).where(Partner.id == account["partner"]).lock_rows()
-        same = await Ticket.select(Ticket.id).where(
-            (Ticket.account == account["id"]) & (Ticket.kind == kind) & (Ticket.severity == severity)
-            & (Ticket.title == title) & (Ticket.description == description)
-            & (Ticket.created_at >= created_at - DUPLICATE_WINDOW)
-        ).order_by(Ticket.id, ascending=False).first()
+        same = (
+            await Ticket.select(Ticket.id)
+            .where(
+                (Ticket.account == account["id"])
+                & (Ticket.kind == kind)
+                & (Ticket.severity == severity)
+                & (Ticket.title == title)
+                & (Ticket.description == description)
+                & (Ticket.created_at >= created_at - DUPLICATE_WINDOW)
+            )
+            .order_by(Ticket.id, ascending=False)
+            .first()
+        )
         if same:
             return same["id"], False
         if kind == TECHNICAL:
@@ -123,19 +143,35 @@ async def submit(account: dict, *, kind: object, severity: object, title: object
             refused = technical_refusal(state.level, state.quota, state.tickets_used)
             if refused:
                 raise refused
-        rows = await Ticket.insert(Ticket(
-            account=account["id"], partner=account["partner"], kind=kind, severity=severity, title=title,
-            description=description, created_at=created_at,
-        )).returning(Ticket.id)
+        rows = await Ticket.insert(
+            Ticket(
+                account=account["id"],
+                partner=account["partner"],
+                kind=kind,
+                severity=severity,
+                title=title,
+                description=description,
+                created_at=created_at,
+            )
+        ).returning(Ticket.id)
     return rows[0]["id"], True
 
 
 async def list_for_partner(partner_id: int, limit: int = LIST_LIMIT) -> list[dict]:
     """The company's tickets, newest first, with the login that submitted each."""
-    return await Ticket.select(
-        Ticket.id, Ticket.kind, Ticket.severity, Ticket.title, Ticket.created_at,
-        Ticket.account.login.as_alias("login"),
-    ).where(Ticket.partner == partner_id).order_by(Ticket.id, ascending=False).limit(limit)
+    return (
+        await Ticket.select(
+            Ticket.id,
+            Ticket.kind,
+            Ticket.severity,
+            Ticket.title,
+            Ticket.created_at,
+            Ticket.account.login.as_alias("login"),
+        )
+        .where(Ticket.partner == partner_id)
+        .order_by(Ticket.id, ascending=False)
+        .limit(limit)
+    )
 
 
 async def count_for_partner(partner_id: int) -> int:
@@ -145,4 +181,3 @@ async def count_for_partner(partner_id: int) -> int:
 def packs_offered(level: str) -> bool:
     """Whether the page links to 购买工单增购包 (Standard only)."""
     return level == STANDARD
-

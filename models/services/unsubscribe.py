@@ -47,7 +47,7 @@ from models.rules.refunds import (
     unsubscribe_quote,
 )
 from models.services import coupons, ledger, orders
-from models.services.errors import Conflict, DomainError, N_, NotFound
+from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.services.plans import plan_state
 from models.tables import Account, Charge, Coupon, LedgerEntry, Partner, Period, Plan, SupportOrder, Unsubscription
@@ -114,8 +114,13 @@ class UnsubscribeQuote:
 
     def amounts(self) -> tuple:
         """Everything a person reads on the page, to tell whether a recomputation changed anything."""
-        return (self.five_day, self.totals, tuple((line.period_id, line.row.paid, line.row.consumed, line.row.fee,
-                                                   line.row.refund) for line in self.lines))
+        return (
+            self.five_day,
+            self.totals,
+            tuple(
+                (line.period_id, line.row.paid, line.row.consumed, line.row.fee, line.row.refund) for line in self.lines
+            ),
+        )
 
 
 class QuoteStale(Conflict):
@@ -123,11 +128,19 @@ class QuoteStale(Conflict):
 
     def __init__(self, fresh: UnsubscribeQuote, changed: bool) -> None:
         if changed:
-            super().__init__(N_("退订金额按整点计算，您提交时金额已按 %(time)s 重新计算并发生了变化。未做任何退订，请核对新的金额后再次确认并提交。"),
-                             time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"))
+            super().__init__(
+                N_(
+                    "退订金额按整点计算，您提交时金额已按 %(time)s 重新计算并发生了变化。未做任何退订，请核对新的金额后再次确认并提交。"
+                ),
+                time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"),
+            )
         else:
-            super().__init__(N_("退订金额按整点计算，您提交时已过整点，金额已按 %(time)s 重新计算（金额未变）。未做任何退订，请核对后再次确认并提交。"),
-                             time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"))
+            super().__init__(
+                N_(
+                    "退订金额按整点计算，您提交时已过整点，金额已按 %(time)s 重新计算（金额未变）。未做任何退订，请核对后再次确认并提交。"
+                ),
+                time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"),
+            )
         self.fresh = fresh
         self.changed = changed
 
@@ -148,8 +161,10 @@ async def five_day_used(account_id: int, now: datetime) -> int:
     """Five-day unsubscribes this account made in the Beijing natural year of `now`."""
     start, end = year_bounds(now)
     return await Unsubscription.count().where(
-        (Unsubscription.account == account_id) & Unsubscription.five_day.eq(True)
-        & (Unsubscription.created_at >= start) & (Unsubscription.created_at < end)
+        (Unsubscription.account == account_id)
+        & Unsubscription.five_day.eq(True)
+        & (Unsubscription.created_at >= start)
+        & (Unsubscription.created_at < end)
     )
 
 
@@ -163,7 +178,7 @@ async def quote(account: dict, now: datetime, quota: int) -> UnsubscribeQuote:
     state = await plan_state(account["partner"], now)
     if state.current is None or state.level == BASIC or state.plan_id is None:
         raise AlreadyBasic()
-    chain = [state.current] + state.upcoming
+    chain = [state.current, *state.upcoming]
     used = await five_day_used(account["id"], now)
     current = state.current
     reason = None
@@ -176,19 +191,34 @@ async def quote(account: dict, now: datetime, quota: int) -> UnsubscribeQuote:
     elif not five_day_eligible(True, current["paid_at"], now, used, quota):
         reason = NOT_FIVE_DAY_QUOTA
     five_day = reason is None
-    live = [(p, v) for p, v in zip(chain, state.views) if now <= v.end]
+    live = [(p, v) for p, v in zip(chain, state.views, strict=False) if now <= v.end]
     rows, totals = unsubscribe_quote([v for _, v in live], now, five_day)
     lines = tuple(
-        QuoteLine(period_id=p["id"], order_id=p["order"], level=p["level"], months=p["months"],
-                  is_renewal=p["is_renewal"], start=p["start"], end=p["end"], not_started=now < v.start,
-                  row=row)
-        for (p, v), row in zip(live, rows)
+        QuoteLine(
+            period_id=p["id"],
+            order_id=p["order"],
+            level=p["level"],
+            months=p["months"],
+            is_renewal=p["is_renewal"],
+            start=p["start"],
+            end=p["end"],
+            not_started=now < v.start,
+            row=row,
+        )
+        for (p, v), row in zip(live, rows, strict=False)
     )
     remaining = five_day_remaining_after(used, quota) if five_day else max(0, quota - used)
     return UnsubscribeQuote(
-        plan_id=state.plan_id, level=state.level, lines=lines, totals=totals, five_day=five_day,
+        plan_id=state.plan_id,
+        level=state.level,
+        lines=lines,
+        totals=totals,
+        five_day=five_day,
         not_five_day_because=reason,
-        quota=quota, used_this_year=used, remaining_after=remaining, year_end=quota_year_end(now),
+        quota=quota,
+        used_this_year=used,
+        remaining_after=remaining,
+        year_end=quota_year_end(now),
         computed_at=hour_floor(now),
     )
 
@@ -200,8 +230,14 @@ def check_form(reason: str, comment: str, confirmed: bool) -> list[DomainError]:
         problems.append(DomainError(N_("请选择退订原因。"), field="reason"))
     text = comment.strip()
     if len(text) > COMMENT_MAX:
-        problems.append(DomainError(N_("退订原因说明不能超过%(max)s个字符（当前%(count)s个）。"), field="comment",
-                                    max=COMMENT_MAX, count=len(text)))
+        problems.append(
+            DomainError(
+                N_("退订原因说明不能超过%(max)s个字符（当前%(count)s个）。"),
+                field="comment",
+                max=COMMENT_MAX,
+                count=len(text),
+            )
+        )
     elif reason == OTHER and not text:
         problems.append(DomainError(N_("选择“其他”时，请填写退订原因说明（1至500个字符）。"), field="comment"))
     if not confirmed:
@@ -224,22 +260,41 @@ async def _replayed(account: dict, period_key: str | None) -> int | None:
     ids = parse_period_key(period_key)
     if not ids:
         return None
-    periods = await Period.select(Period.id, Period.status, Period.plan, Period.order.closed_at.as_alias("closed_at"),
-                                  Period.plan.partner.as_alias("partner")).where(Period.id.is_in(ids))
-    if len(periods) != len(set(ids)) or any(p["partner"] != account["partner"] or p["status"] != "refunded"
-                                            for p in periods):
+    periods = await Period.select(
+        Period.id,
+        Period.status,
+        Period.plan,
+        Period.order.closed_at.as_alias("closed_at"),
+        Period.plan.partner.as_alias("partner"),
+    ).where(Period.id.is_in(ids))
+    if len(periods) != len(set(ids)) or any(
+        p["partner"] != account["partner"] or p["status"] != "refunded" for p in periods
+    ):
         return None
     plan_id, closed_at = periods[0]["plan"], periods[0]["closed_at"]
-    found = await Unsubscription.select(Unsubscription.id).where(
-        (Unsubscription.plan == plan_id) & (Unsubscription.created_at == closed_at)).first()
+    found = (
+        await Unsubscription.select(Unsubscription.id)
+        .where((Unsubscription.plan == plan_id) & (Unsubscription.created_at == closed_at))
+        .first()
+    )
     if found is None:
-        found = await Unsubscription.select(Unsubscription.id).where(Unsubscription.plan == plan_id).order_by(
-            Unsubscription.id, ascending=False).first()
+        found = (
+            await Unsubscription.select(Unsubscription.id)
+            .where(Unsubscription.plan == plan_id)
+            .order_by(Unsubscription.id, ascending=False)
+            .first()
+        )
     return found["id"] if found else None
 
 
-async def _still_same(account: dict, fresh: UnsubscribeQuote, period_key: str | None,
-                      computed_at: datetime | None, now: datetime, quota: int) -> None:
+async def _still_same(
+    account: dict,
+    fresh: UnsubscribeQuote,
+    period_key: str | None,
+    computed_at: datetime | None,
+    now: datetime,
+    quota: int,
+) -> None:
     """Refuse (QuoteStale) when the page's amounts are not the ones that would be refunded now."""
     if period_key == fresh.period_key and computed_at is not None and hour_floor(computed_at) == fresh.computed_at:
         return
@@ -253,8 +308,17 @@ async def _still_same(account: dict, fresh: UnsubscribeQuote, period_key: str | 
     raise QuoteStale(fresh, changed)
 
 
-async def submit(account: dict, *, reason: str, comment: str, confirmed: bool, period_key: str | None,
-                 computed_at: datetime | None, now: datetime, quota: int) -> Outcome:
+async def submit(
+    account: dict,
+    *,
+    reason: str,
+    comment: str,
+    confirmed: bool,
+    period_key: str | None,
+    computed_at: datetime | None,
+    now: datetime,
+    quota: int,
+) -> Outcome:
     """退订: recompute, refund every period to the balance, store the reason, mark the orders 已退订 — one
     transaction. Bad input, a plan already Basic or a stale page change nothing."""
     problems = check_form(reason, comment, confirmed)
@@ -278,11 +342,22 @@ async def _refund(account: dict, q: UnsubscribeQuote, reason: str, comment: str,
     await Period.update({Period.status: "refunded"}).where(Period.id.is_in(period_ids) & (Period.status == "active"))
     charge_orders = await Charge.select(Charge.order_id).where(Charge.period.is_in(period_ids))
     order_ids = sorted({line.order_id for line in q.lines} | {c["order_id"] for c in charge_orders})
-    refunded = await SupportOrder.update({
-        SupportOrder.status: orders.REFUNDED, SupportOrder.refund_reason: reason,
-        SupportOrder.refund_comment: comment, SupportOrder.closed_at: now,
-    }).where(SupportOrder.id.is_in(order_ids) & (SupportOrder.status == orders.PAID)
-             & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS))).returning(SupportOrder.id, SupportOrder.coupon)
+    refunded = (
+        await SupportOrder.update(
+            {
+                SupportOrder.status: orders.REFUNDED,
+                SupportOrder.refund_reason: reason,
+                SupportOrder.refund_comment: comment,
+                SupportOrder.closed_at: now,
+            }
+        )
+        .where(
+            SupportOrder.id.is_in(order_ids)
+            & (SupportOrder.status == orders.PAID)
+            & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS))
+        )
+        .returning(SupportOrder.id, SupportOrder.coupon)
+    )
     credited: dict[int, int] = {}
     for line in q.lines:
         fen = to_fen(line.row.refund)
@@ -301,42 +376,80 @@ async def _refund(account: dict, q: UnsubscribeQuote, reason: str, comment: str,
             reissued = len(vouchers)
     await Plan.update({Plan.auto_renew: False}).where(Plan.id == q.plan_id)
     t = q.totals
-    row = (await Unsubscription.insert(Unsubscription(
-        account=account["id"], plan=q.plan_id, five_day=q.five_day, reason=reason, comment=comment,
-        paid_fen=to_fen(t.paid), consumed_fen=to_fen(t.consumed), fee_fen=to_fen(t.fee), refund_fen=to_fen(t.refund),
-        created_at=now,
-    )).returning(Unsubscription.id))[0]
+    row = (
+        await Unsubscription.insert(
+            Unsubscription(
+                account=account["id"],
+                plan=q.plan_id,
+                five_day=q.five_day,
+                reason=reason,
+                comment=comment,
+                paid_fen=to_fen(t.paid),
+                consumed_fen=to_fen(t.consumed),
+                fee_fen=to_fen(t.fee),
+                refund_fen=to_fen(t.refund),
+                created_at=now,
+            )
+        ).returning(Unsubscription.id)
+    )[0]
     money = lambda amount: format_money(amount, "zh_CN")  # noqa: E731
-    body = (f"您的合作伙伴支持计划已退订，恢复为基础级。{'本次为五天无理由退订。' if q.five_day else ''}"
-            f"实付金额 {money(t.paid)}，已消费金额 {money(t.consumed)}，手续费 {money(t.fee)}，"
-            f"退订金额 {money(t.refund)} 已退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
-            + (f"已退还代金券 {reissued} 张。" if reissued else ""))
+    body = (
+        f"您的合作伙伴支持计划已退订，恢复为基础级。{'本次为五天无理由退订。' if q.five_day else ''}"
+        f"实付金额 {money(t.paid)}，已消费金额 {money(t.consumed)}，手续费 {money(t.fee)}，"
+        f"退订金额 {money(t.refund)} 已退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
+        + (f"已退还代金券 {reissued} 张。" if reissued else "")
+    )
     await notify(account["id"], "支持计划已退订", body, now)
     for other, fen in credited.items():
         if other != account["id"]:
-            await notify(other, "退订退款已到账",
-                         f"帐号 {account['login']} 退订了合作伙伴支持计划，您支付的订单退款 {money(fen)} 已退还至您的余额。",
-                         now)
+            await notify(
+                other,
+                "退订退款已到账",
+                f"帐号 {account['login']} 退订了合作伙伴支持计划，您支付的订单退款 {money(fen)} 已退还至您的余额。",
+                now,
+            )
     return row["id"]
 
 
 async def result(account: dict, unsubscription_id: int) -> dict:
     """The result page: the stored amounts, the reason, the orders marked 已退订 and where the money went."""
-    row = await Unsubscription.select(Unsubscription.all_columns(),
-                                      Unsubscription.plan.partner.as_alias("partner"),
-                                      Unsubscription.account.login.as_alias("login")).where(
-        Unsubscription.id == unsubscription_id).first()
+    row = (
+        await Unsubscription.select(
+            Unsubscription.all_columns(),
+            Unsubscription.plan.partner.as_alias("partner"),
+            Unsubscription.account.login.as_alias("login"),
+        )
+        .where(Unsubscription.id == unsubscription_id)
+        .first()
+    )
     if row is None or row["partner"] != account["partner"]:
         raise NotFound(N_("退订记录不存在。"))
-    refunded = await SupportOrder.select().where(
-        (SupportOrder.partner == row["partner"]) & (SupportOrder.status == orders.REFUNDED)
-        & (SupportOrder.closed_at == row["created_at"])).order_by(SupportOrder.created_at)
-    credits = await LedgerEntry.select(LedgerEntry.amount_fen, LedgerEntry.account.login.as_alias("login")).where(
-        (LedgerEntry.kind == "refund") & (LedgerEntry.created_at == row["created_at"])
-        & LedgerEntry.order_id.is_in([o["id"] for o in refunded] or [""])).order_by(LedgerEntry.id)
+    refunded = (
+        await SupportOrder.select()
+        .where(
+            (SupportOrder.partner == row["partner"])
+            & (SupportOrder.status == orders.REFUNDED)
+            & (SupportOrder.closed_at == row["created_at"])
+        )
+        .order_by(SupportOrder.created_at)
+    )
+    credits = (
+        await LedgerEntry.select(LedgerEntry.amount_fen, LedgerEntry.account.login.as_alias("login"))
+        .where(
+            (LedgerEntry.kind == "refund")
+            & (LedgerEntry.created_at == row["created_at"])
+            & LedgerEntry.order_id.is_in([o["id"] for o in refunded] or [""])
+        )
+        .order_by(LedgerEntry.id)
+    )
     by_login: dict[str, int] = {}
     for c in credits:
         by_login[c["login"]] = by_login.get(c["login"], 0) + c["amount_fen"]
     balance = await Account.select(Account.balance_fen).where(Account.id == account["id"]).first()
-    return {"unsubscription": row, "reason_text": REASONS.get(row["reason"], row["reason"]), "orders": refunded,
-            "credits": sorted(by_login.items()), "balance_fen": balance["balance_fen"]}
+    return {
+        "unsubscription": row,
+        "reason_text": REASONS.get(row["reason"], row["reason"]),
+        "orders": refunded,
+        "credits": sorted(by_login.items()),
+        "balance_fen": balance["balance_fen"],
+    }

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
 
-from models.services.errors import DomainError, N_
+from models.services.errors import N_, DomainError
 from models.services.notifications import notify
 from models.tables import VerificationCode
 
@@ -41,9 +41,12 @@ def destinations(account: dict) -> dict[str, str]:
 
 
 async def _latest(account_id: int, order_id: str) -> dict | None:
-    return await VerificationCode.select().where(
-        (VerificationCode.account == account_id) & (VerificationCode.order_id == order_id)
-    ).order_by(VerificationCode.id, ascending=False).first()
+    return (
+        await VerificationCode.select()
+        .where((VerificationCode.account == account_id) & (VerificationCode.order_id == order_id))
+        .order_by(VerificationCode.id, ascending=False)
+        .first()
+    )
 
 
 async def send_code(account: dict, order_id: str, channel: str, now: datetime) -> str:
@@ -54,16 +57,31 @@ async def send_code(account: dict, order_id: str, channel: str, now: datetime) -
     latest = await _latest(account["id"], order_id)
     if latest and now < latest["created_at"] + RESEND_AFTER:
         wait = int((latest["created_at"] + RESEND_AFTER - now).total_seconds()) + 1
-        raise DomainError(N_("验证码刚刚已发送，%(seconds)s 秒后可重新获取。"),
-                          field="code", seconds=wait)
+        raise DomainError(N_("验证码刚刚已发送，%(seconds)s 秒后可重新获取。"), field="code", seconds=wait)
     code = f"{secrets.randbelow(1_000_000):06d}"
     await VerificationCode.update({VerificationCode.void: True}).where(
-        (VerificationCode.account == account["id"]) & (VerificationCode.order_id == order_id))
-    await VerificationCode.insert(VerificationCode(
-        account=account["id"], order_id=order_id, channel=channel, code_hash=_hasher.hash(code), created_at=now,
-        expires_at=now + CODE_TTL, attempts=0, used=False, void=False))
-    await notify(account["id"], "身份验证码",
-                 f"您正在为订单 {order_id} 付款，验证码 {code}，10分钟内有效。请勿告诉他人。", now, channel=channel)
+        (VerificationCode.account == account["id"]) & (VerificationCode.order_id == order_id)
+    )
+    await VerificationCode.insert(
+        VerificationCode(
+            account=account["id"],
+            order_id=order_id,
+            channel=channel,
+            code_hash=_hasher.hash(code),
+            created_at=now,
+            expires_at=now + CODE_TTL,
+            attempts=0,
+            used=False,
+            void=False,
+        )
+    )
+    await notify(
+        account["id"],
+        "身份验证码",
+        f"您正在为订单 {order_id} 付款，验证码 {code}，10分钟内有效。请勿告诉他人。",
+        now,
+        channel=channel,
+    )
     return where[channel]
 
 
@@ -84,8 +102,9 @@ async def check_code(account: dict, order_id: str, code: str, now: datetime) -> 
         _hasher.verify(latest["code_hash"], code)
     except VerifyMismatchError:
         tries = latest["attempts"] + 1
-        await VerificationCode.update({VerificationCode.attempts: tries, VerificationCode.void: tries >= MAX_TRIES}).where(
-            VerificationCode.id == latest["id"])
+        await VerificationCode.update(
+            {VerificationCode.attempts: tries, VerificationCode.void: tries >= MAX_TRIES}
+        ).where(VerificationCode.id == latest["id"])
         if tries >= MAX_TRIES:
             return N_("验证码已输错5次，已失效。请重新获取。")
         return N_("验证码错误。")

@@ -64,10 +64,7 @@ def axe_violations(page, *, context=None, disable: Iterable[str] = ()) -> list[d
     disabled = list(disable)
     if disabled:
         options["rules"] = {rule: {"enabled": False} for rule in disabled}
-    if _timers_run(page):
-        response = _run(page, context, options)
-    else:
-        response = _run_on_no_js_snapshot(page, context, options)
+    response = _run(page, context, options) if _timers_run(page) else _run_on_no_js_snapshot(page, context, options)
     return response["violations"]
 
 
@@ -91,6 +88,4 @@ def assert_no_axe_violations(page, *, context=None, disable: Iterable[str] = ())
     """
     violations = axe_violations(page, context=context, disable=disable)
     if violations:
-        raise AssertionError(
-            f"{len(violations)} axe violation(s) on {page.url}:\n{format_violations(violations)}"
-        )
+        raise AssertionError(f"{len(violations)} axe violation(s) on {page.url}:\n{format_violations(violations)}")

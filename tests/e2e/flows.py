@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from a11y import assert_no_axe_violations
 from playwright.sync_api import Locator, Page, expect
+from server import ConsoleServer, latest_code
 
 from models.i18n import translations
-from server import ConsoleServer, latest_code
 
 PASSWORD = "demo-pass-2026"
 ZH, EN = "zh_CN", "en"
@@ -132,11 +132,14 @@ def tab_to(page: Page, target: str | Locator, limit: int = 60) -> None:
     TARGET is the control's accessible name, or a locator for the control itself.
     """
     if isinstance(target, str):
+
         def reached() -> bool:
             return focused_name(page) == target
     else:
+
         def reached() -> bool:
             return target.evaluate("el => el === document.activeElement")
+
     for _ in range(limit):
         if reached():
             return
@@ -175,8 +178,15 @@ def buy_by_balance(page: Page, server: ConsoleServer, login: str, level: str = "
     return order_id
 
 
-def pay_by_balance(page: Page, server: ConsoleServer, login: str, locale: str = ZH, *,
-                   amount: str | None = None, voucher: str | None = None) -> None:
+def pay_by_balance(
+    page: Page,
+    server: ConsoleServer,
+    login: str,
+    locale: str = ZH,
+    *,
+    amount: str | None = None,
+    voucher: str | None = None,
+) -> None:
     """On the payment page: (应付金额 is AMOUNT,) (tick the VOUCHER,) 余额支付, 确认付款, 身份验证 → 支付成功."""
     expect(page.get_by_text(tr(locale, "订单已生成，请核对优惠折扣并尽快支付"))).to_be_visible()
     if amount is not None:

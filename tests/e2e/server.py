@@ -13,6 +13,7 @@ working directory, so it needs neither PATH nor an installed entry point.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import signal
@@ -40,7 +41,7 @@ def _die_with_parent() -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort; stop() and atexit still apply
+    except Exception:
         pass
 
 
@@ -158,7 +159,7 @@ class ConsoleServer:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self) -> "ConsoleServer":
+    def start(self) -> ConsoleServer:
         """Migrate (+ demo data) the first time, then serve and wait for /healthz."""
         if self.running:
             return self
@@ -252,15 +253,13 @@ class ConsoleServer:
                 except subprocess.TimeoutExpired:
                     continue
             # Reap anything left of the group (workers, reloaders) so the port is free for a restart.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=5)
 
-    def restart(self, now: str | datetime | None = None, *, unpin: bool = False) -> "ConsoleServer":
+    def restart(self, now: str | datetime | None = None, *, unpin: bool = False) -> ConsoleServer:
         """Stop, optionally re-pin CONSOLE_NOW (or unpin=True for the real clock), start on the same DB and port."""
         self.stop()
         if unpin:
@@ -269,7 +268,7 @@ class ConsoleServer:
             self._set_now(now)
         return self.start()
 
-    def __enter__(self) -> "ConsoleServer":
+    def __enter__(self) -> ConsoleServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -298,10 +297,8 @@ _LIVE: set[ConsoleServer] = set()
 
 def _stop_all() -> None:
     for srv in list(_LIVE):
-        try:
+        with contextlib.suppress(Exception):
             srv.stop(timeout=3)
-        except Exception:  # noqa: BLE001 - best effort at interpreter exit
-            pass
 
 
 atexit.register(_stop_all)

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
-
 from a11y import assert_no_axe_violations
-from flows import (EN, ZH, available_balance, buy_by_balance, expect_locale, pay_by_balance, sign_in,
-                   summary_value, tr)
+from flows import EN, ZH, available_balance, buy_by_balance, expect_locale, pay_by_balance, sign_in, summary_value, tr
+from playwright.sync_api import Page, expect
 
 BUYER = "partner-b-buyer"
 BOUGHT = "2024-01-01T10:30:00+08:00"

@@ -6,8 +6,18 @@ from __future__ import annotations
 import re
 
 from a11y import assert_no_axe_violations
-from flows import (EN, PINNED, ZH, buy_by_balance, expect_locale, open_menu_item, sign_in, sign_out, summary_value,
-                   tab_order)
+from flows import (
+    EN,
+    PINNED,
+    ZH,
+    buy_by_balance,
+    expect_locale,
+    open_menu_item,
+    sign_in,
+    sign_out,
+    summary_value,
+    tab_order,
+)
 from playwright.sync_api import expect
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
-
 from a11y import assert_no_axe_violations
 from flows import buy_by_balance, pay_by_balance, sign_in
+from playwright.sync_api import Page, expect
 
 BUYER = "partner-a-ops"
 JANUARY = "2024-01-15T10:00:00+08:00"
@@ -83,9 +82,17 @@ def test_two_packs_fifty_tickets_refused_then_thirty_next_month(make_server, new
     assert_no_axe_violations(page)
     token = page.locator('input[name="_csrf_token"]').first.get_attribute("value")
     for n in range(1, 48):
-        response = page.request.post("/tickets", max_redirects=0, form={
-            "_csrf_token": token, "kind": "technical", "severity": "general",
-            "title": f"批量工单 {n}", "description": "通过表单提交的技术类工单。"})
+        response = page.request.post(
+            "/tickets",
+            max_redirects=0,
+            form={
+                "_csrf_token": token,
+                "kind": "technical",
+                "severity": "general",
+                "title": f"批量工单 {n}",
+                "description": "通过表单提交的技术类工单。",
+            },
+        )
         assert response.status == 303, (n, response.status, response.text()[:500])
     page.goto("/tickets")
     expect(quota_row(page)).to_contain_text("已用 47 / 共 50")

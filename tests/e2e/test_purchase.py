@@ -14,8 +14,22 @@ import re
 
 import pytest
 from a11y import assert_no_axe_violations
-from flows import (EN, PINNED, ZH, axe_in_both_locales, expect_balance, expect_locale, open_menu_item,
-                   order_id_from, place_order, sign_in, summary_value, tab_to, tr, verify_and_pay)
+from flows import (
+    EN,
+    PINNED,
+    ZH,
+    axe_in_both_locales,
+    expect_balance,
+    expect_locale,
+    open_menu_item,
+    order_id_from,
+    place_order,
+    sign_in,
+    summary_value,
+    tab_to,
+    tr,
+    verify_and_pay,
+)
 from playwright.sync_api import expect
 from server import latest_code
 
@@ -53,7 +67,8 @@ def expect_plan(page, level: str, validity: str | None = VALIDITY) -> None:
 def switch_language(page, locale: str) -> None:
     """The language switch in the top bar ("English" / "中文")."""
     page.get_by_role("navigation", name=tr(ZH if locale == EN else EN, "主菜单")).get_by_role(
-        "link", name="English" if locale == EN else "中文", exact=True).click()
+        "link", name="English" if locale == EN else "中文", exact=True
+    ).click()
     expect_locale(page, locale)
 
 
@@ -73,8 +88,7 @@ def test_chapter_one_paid_by_balance(console, open_page):
     expect(premium).not_to_be_checked()
     term = page.get_by_role("combobox", name="购买时长")
     expect(term.locator("option:checked")).to_have_text("1个月")
-    expect(term.get_by_role("option")).to_have_text(
-        [f"{n}个月" for n in range(1, 12)] + ["1年", "2年", "3年"])
+    expect(term.get_by_role("option")).to_have_text([f"{n}个月" for n in range(1, 12)] + ["1年", "2年", "3年"])
     expect(preview(page)).to_have_attribute("aria-live", "polite")
     expect(preview(page)).to_contain_text("补交的费用：¥8,500.00")
     axe_in_both_locales(page)
@@ -123,7 +137,9 @@ def test_chapter_one_paid_by_balance(console, open_page):
     expect(summary_value(page, "生效时间")).to_contain_text("2024/01/01 10:30:00")
     expect(summary_value(page, "到期时间")).to_have_text("2024/02/01 23:59:59")
     expect(summary_value(page, "金额")).to_have_text("¥8,500.00")
-    expect(page.get_by_role("link", name=re.compile("阅读《合作伙伴支持计划服务协议》"))).to_have_attribute("href", "/agreement")
+    expect(page.get_by_role("link", name=re.compile("阅读《合作伙伴支持计划服务协议》"))).to_have_attribute(
+        "href", "/agreement"
+    )
     axe_in_both_locales(page)
     spec_url = page.url
 
@@ -157,7 +173,9 @@ def test_chapter_one_paid_by_balance(console, open_page):
     for name in METHODS:
         expect(methods.get_by_role("radio", name=name, exact=True)).to_be_enabled()
     expect(methods.get_by_role("radio", name="余额支付", exact=True)).to_be_checked()
-    expect(methods.get_by_role("radio", name="余额支付", exact=True)).to_have_accessible_description("可用额度 ¥100,000.00")
+    expect(methods.get_by_role("radio", name="余额支付", exact=True)).to_have_accessible_description(
+        "可用额度 ¥100,000.00"
+    )
     expect(page.get_by_role("link", name="充值", exact=True)).to_have_attribute("href", "/balance")
     expect(page.get_by_role("group", name="优惠券").get_by_role("radio", name="不使用优惠券")).to_be_checked()
     axe_in_both_locales(page)
@@ -168,7 +186,9 @@ def test_chapter_one_paid_by_balance(console, open_page):
     verify_url = page.url
     channel = page.get_by_role("group", name="验证方式")
     expect(channel.get_by_role("radio", name="手机", exact=True)).to_have_accessible_description("139****0002")
-    expect(channel.get_by_role("radio", name="邮箱", exact=True)).to_have_accessible_description("b***@haichuan.example")
+    expect(channel.get_by_role("radio", name="邮箱", exact=True)).to_have_accessible_description(
+        "b***@haichuan.example"
+    )
     axe_in_both_locales(page)
     channel.get_by_role("radio", name="邮箱", exact=True).check()
     page.get_by_role("button", name="获取验证码", exact=True).click()
@@ -427,10 +447,13 @@ def test_online_payment_and_contract(console, open_page):
     expect_balance(page, "¥100,000.00")  # paid online, not from the balance
 
 
-@pytest.mark.parametrize("login, reason", [
-    ("partner-b", "主帐号不能直接购买"),
-    ("partner-b-other", "另行创建子帐号"),
-])
+@pytest.mark.parametrize(
+    "login, reason",
+    [
+        ("partner-b", "主帐号不能直接购买"),
+        ("partner-b-other", "另行创建子帐号"),
+    ],
+)
 def test_refused_accounts_see_why_and_cannot_buy(page, login, reason):
     sign_in(page, login)
     open_menu_item(page, "支持计划")

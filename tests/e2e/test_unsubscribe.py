@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
-
 from a11y import assert_no_axe_violations
 from flows import available_balance, buy_by_balance, pay_by_balance, place_order, sign_in, summary_value, tab_to
+from playwright.sync_api import Page, expect
 
 BUYER = "partner-b-buyer"
 BOUGHT = "2024-01-01T10:30:00+08:00"
@@ -43,13 +42,22 @@ def test_non_five_day_with_javascript(make_server, new_context):
     srv.restart(now="2024-01-11T10:30:00+08:00")  # ten days later
     sign_in(page, BUYER)  # a sign-in lasts 8 hours of the (pinned) clock
     open_unsubscribe(page)
-    expect(page.get_by_text("您本次退订属于非5天无理由退订，需收取手续费和已消费金额，已使用的代金券和折扣券不退还。")).to_be_visible()
+    expect(
+        page.get_by_text("您本次退订属于非5天无理由退订，需收取手续费和已消费金额，已使用的代金券和折扣券不退还。")
+    ).to_be_visible()
     expect(page.get_by_text("本次操作完成后，2024年12月31日前您还可以进行10次五天无理由退订。")).to_be_visible()
     for column in ["名称/ID", "产品类型", "产品规格", "区域", "起止时间", "已消费金额(¥)", "手续费(¥)", "退订金额(¥)"]:
         expect(page.get_by_role("columnheader", name=column, exact=True)).to_be_visible()
     # 240 of 758 hours used: 8,500 × 240/758 = 2,691.29; fee 850.00; refund 4,958.71.
-    assert fee_row(page)[1:] == ["支持计划", "标准级（1个月）", "全局", "2024/01/01 10:30:00 2024/02/01 23:59:59",
-                                 "2,691.29", "850.00", "4,958.71"]
+    assert fee_row(page)[1:] == [
+        "支持计划",
+        "标准级（1个月）",
+        "全局",
+        "2024/01/01 10:30:00 2024/02/01 23:59:59",
+        "2,691.29",
+        "850.00",
+        "4,958.71",
+    ]
     assert summary(page, "实付金额") == "¥8,500.00" and summary(page, "退还余额") == "¥4,958.71"
     expect(page.get_by_text("以上金额按 2024/01/11 10:00:00 计算", exact=False)).to_be_visible()
     assert_no_axe_violations(page)

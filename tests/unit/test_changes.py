@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from models.db import write_transaction
@@ -68,15 +69,34 @@ async def add_renewal(months=1, price_fen=850_000) -> dict:
     current = await Period.select().order_by(Period.start, ascending=False).first()
     start, end = renewal_period(current["end"], months)
     async with write_transaction():
-        order_id, _ = await orders.create_order(account=await account(), kind="purchase", now=current["paid_at"],
-                                                list_fen=price_fen, level=current["level"], months=months)
+        order_id, _ = await orders.create_order(
+            account=await account(),
+            kind="purchase",
+            now=current["paid_at"],
+            list_fen=price_fen,
+            level=current["level"],
+            months=months,
+        )
         await SupportOrder.update({SupportOrder.status: "paid", SupportOrder.kind: "renewal"}).where(
-            SupportOrder.id == order_id)
-        row = (await Period.insert(Period(plan=current["plan"], order=order_id, level=current["level"], months=months,
-                                          is_renewal=True, start=start, end=end, paid_at=current["paid_at"]))
-               .returning(Period.id))[0]
-        await Charge.insert(Charge(period=row["id"], order_id=order_id, amount_fen=price_fen, span_start=start,
-                                   span_end=end))
+            SupportOrder.id == order_id
+        )
+        row = (
+            await Period.insert(
+                Period(
+                    plan=current["plan"],
+                    order=order_id,
+                    level=current["level"],
+                    months=months,
+                    is_renewal=True,
+                    start=start,
+                    end=end,
+                    paid_at=current["paid_at"],
+                )
+            ).returning(Period.id)
+        )[0]
+        await Charge.insert(
+            Charge(period=row["id"], order_id=order_id, amount_fen=price_fen, span_start=start, span_end=end)
+        )
     return {"id": row["id"], "start": start, "end": end}
 
 
@@ -88,6 +108,7 @@ async def charges_by_period() -> dict[int, list[tuple[int, datetime, datetime]]]
 
 
 # --- SPEC §4 worked example, through the services ------------------------------------------------------------
+
 
 async def test_worked_example_upgrade_then_downgrade(demo, clock):
     await buy(clock)
@@ -126,6 +147,7 @@ async def test_worked_example_upgrade_then_downgrade(demo, clock):
 
 
 # --- rules that must hold, through the services -----------------------------------------------------------------
+
 
 async def test_change_in_the_first_hour_costs_the_whole_difference(demo, clock):
     await buy(clock)
@@ -208,8 +230,9 @@ async def test_a_second_change_while_one_is_pending_is_refused_until_cancelled(d
     with pytest.raises(Conflict) as refused:
         await changes.quote(buyer, changes.UPGRADE, clock.now())
     assert order_id in str(refused.value)
-    member_view = await changes.options(await account("partner-b-buyer"),
-                                        await plan_state(buyer["partner"], clock.now()), None, clock.now())
+    member_view = await changes.options(
+        await account("partner-b-buyer"), await plan_state(buyer["partner"], clock.now()), None, clock.now()
+    )
     assert member_view.pending["id"] == order_id and member_view.pending_is_own
     await orders.cancel(buyer, order_id, clock.now())
     assert (await changes.quote(buyer, changes.UPGRADE, clock.now())).amount == Decimal("9011.87")
@@ -230,6 +253,7 @@ async def test_standard_offers_no_downgrade(demo, clock):
 
 
 # --- the frozen quote -----------------------------------------------------------------------------------------
+
 
 async def test_fresh_quote_is_charged_even_after_the_hour_turns(demo, clock):
     await buy(clock)
@@ -273,8 +297,11 @@ async def test_unknown_or_foreign_quote_is_never_trusted(demo, clock):
     clock.moment = CHANGE_AT
     other = await account("partner-a-ops")
     async with write_transaction():
-        forged = (await Quote.insert(Quote(account=other["id"], kind="upgrade", level="premium", amount_fen=1,
-                                           created_at=clock.now())).returning(Quote.id))[0]["id"]
+        forged = (
+            await Quote.insert(
+                Quote(account=other["id"], kind="upgrade", level="premium", amount_fen=1, created_at=clock.now())
+            ).returning(Quote.id)
+        )[0]["id"]
     buyer = await account()
     for quote_id in (None, forged, 999_999):
         with pytest.raises(changes.QuoteChanged):
@@ -312,11 +339,24 @@ async def test_upgrade_order_refused_once_the_plan_is_premium(demo, clock):
 
 # --- property: what is paid is split over the periods exactly ----------------------------------------------------
 
+
 def _line(amount: Decimal) -> PeriodQuote:
     t = bj(2024, 1, 1)
-    return PeriodQuote(start=t, end=t, months=1, hours_total=1, hours_remaining=1, remaining=Decimal(1),
-                       new_list_price=amount, new_price_share=amount, old_unused=Decimal(0), raw_amount=amount,
-                       amount=amount, span_start=t, span_end=t)
+    return PeriodQuote(
+        start=t,
+        end=t,
+        months=1,
+        hours_total=1,
+        hours_remaining=1,
+        remaining=Decimal(1),
+        new_list_price=amount,
+        new_price_share=amount,
+        old_unused=Decimal(0),
+        raw_amount=amount,
+        amount=amount,
+        span_start=t,
+        span_end=t,
+    )
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10_000_000), min_size=1, max_size=4), st.data())
@@ -333,24 +373,35 @@ def test_split_of_the_cash_paid_sums_exactly_and_is_never_negative(amounts, data
 @st.composite
 def standard_chains(draw):
     """A Standard purchase with 0-2 renewals, each paid its list price, and a moment while it runs."""
-    paid_at = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31),
-                                timezones=st.just(BEIJING))).replace(microsecond=0)
+    paid_at = draw(
+        st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(BEIJING))
+    ).replace(microsecond=0)
     terms = draw(st.lists(st.sampled_from(TERMS), min_size=1, max_size=3))
     views, start, end = [], *purchase_period(paid_at, terms[0])
     for i, months in enumerate(terms):
         if i:
             start, end = renewal_period(end, months)
-        views.append(PeriodView(start, end, months, "standard", (ChargeView(list_price("standard", months), start, end),),
-                                i > 0))
-    now = paid_at + timedelta(seconds=draw(st.integers(min_value=0, max_value=int((views[0].end - paid_at).total_seconds()))))
+        views.append(
+            PeriodView(start, end, months, "standard", (ChargeView(list_price("standard", months), start, end),), i > 0)
+        )
+    now = paid_at + timedelta(
+        seconds=draw(st.integers(min_value=0, max_value=int((views[0].end - paid_at).total_seconds())))
+    )
     return views, now
 
 
 def state_of(views: list[PeriodView], now: datetime) -> PlanState:
     rows = [{"id": i, "start": v.start, "end": v.end} for i, v in enumerate(views)]
     current = next(r for r in rows if r["start"] <= now)
-    return PlanState(partner_id=1, plan_id=1, level=views[0].level, current=current,
-                     upcoming=[r for r in rows if r is not current], history=[], views=list(views))
+    return PlanState(
+        partner_id=1,
+        plan_id=1,
+        level=views[0].level,
+        current=current,
+        upcoming=[r for r in rows if r is not current],
+        history=[],
+        views=list(views),
+    )
 
 
 @given(standard_chains(), st.integers(min_value=0, max_value=100))
@@ -362,9 +413,19 @@ def test_service_upgrade_then_downgrade_gives_back_what_was_paid(chain, off_perc
     fee = changes.compute(state_of(views, now), now)
     assert fee.kind == "upgrade" and fee.amount >= 0
     paid_fen = fee.amount_fen * (100 - off_percent) // 100  # what a coupon left to pay
-    by_start = {line.start: (line, fen) for line, fen in zip(fee.lines, changes._split(paid_fen, fee.lines))}
-    after = [with_charge(v, ChargeView(Decimal(by_start[v.start][1]) / 100, by_start[v.start][0].span_start,
-                                       by_start[v.start][0].span_end), "premium") for v in views]
+    by_start = {
+        line.start: (line, fen) for line, fen in zip(fee.lines, changes._split(paid_fen, fee.lines), strict=False)
+    }
+    after = [
+        with_charge(
+            v,
+            ChargeView(
+                Decimal(by_start[v.start][1]) / 100, by_start[v.start][0].span_start, by_start[v.start][0].span_end
+            ),
+            "premium",
+        )
+        for v in views
+    ]
     refund = changes.compute(state_of(after, now), now)
     assert refund.kind == "downgrade" and refund.amount >= 0
     if off_percent == 0:
@@ -375,12 +436,19 @@ def test_service_upgrade_then_downgrade_gives_back_what_was_paid(chain, off_perc
 
 # --- HTTP ------------------------------------------------------------------------------------------------------
 
+
 async def pay_by_balance(client, order_id: str) -> None:
     chosen = await post_form(client, f"/orders/{order_id}/pay", {"method": "balance", "coupon": ""})
     assert chosen.status_code == 303, chosen.text
-    await post_form(client, f"/orders/{order_id}/verify/send", {"channel": "phone"}, token_from=f"/orders/{order_id}/verify")
-    paid = await post_form(client, f"/orders/{order_id}/verify", {"code": await latest_code(BUYER)},
-                           token_from=f"/orders/{order_id}/verify")
+    await post_form(
+        client, f"/orders/{order_id}/verify/send", {"channel": "phone"}, token_from=f"/orders/{order_id}/verify"
+    )
+    paid = await post_form(
+        client,
+        f"/orders/{order_id}/verify",
+        {"code": await latest_code(BUYER)},
+        token_from=f"/orders/{order_id}/verify",
+    )
     assert paid.status_code == 303 and paid.headers["location"] == f"/orders/{order_id}/result", paid.text
 
 
@@ -416,17 +484,26 @@ async def test_worked_example_over_http(client, demo, clock):
     fields, spec = await spec_form(client, "upgrade")
     assert "我已阅读并同意《合作伙伴支持计划服务协议》" in spec and "确认变更" in spec and "¥9,011.87" in spec
 
-    unticked = await post_form(client, "/plan/change/upgrade/spec", {**fields, "level": "premium"},
-                               token_from="/plan/change/upgrade/spec")
+    unticked = await post_form(
+        client, "/plan/change/upgrade/spec", {**fields, "level": "premium"}, token_from="/plan/change/upgrade/spec"
+    )
     assert unticked.status_code == 400 and 'id="agree-error"' in unticked.text
     assert QUOTE_ID_RE.search(unticked.text).group(1) == fields["quote_id"]  # the same quote still holds
 
-    placed = await post_form(client, "/plan/change/upgrade/spec", {**fields, "level": "premium", "agree": "yes"},
-                             token_from="/plan/change/upgrade/spec")
+    placed = await post_form(
+        client,
+        "/plan/change/upgrade/spec",
+        {**fields, "level": "premium", "agree": "yes"},
+        token_from="/plan/change/upgrade/spec",
+    )
     assert placed.status_code == 303 and placed.headers["location"].endswith("/pay")
     order_id = placed.headers["location"].split("/")[2]
-    twice = await post_form(client, "/plan/change/upgrade/spec", {**fields, "level": "premium", "agree": "yes"},
-                            token_from="/plan/change/upgrade/spec")
+    twice = await post_form(
+        client,
+        "/plan/change/upgrade/spec",
+        {**fields, "level": "premium", "agree": "yes"},
+        token_from="/plan/change/upgrade/spec",
+    )
     assert twice.headers["location"] == placed.headers["location"]  # the same form sent twice: one order
     assert "¥9,011.87" in (await client.get(f"/orders/{order_id}/pay")).text
     await pay_by_balance(client, order_id)
@@ -438,8 +515,12 @@ async def test_worked_example_over_http(client, demo, clock):
     assert "退费金额" in premium.text and "¥9,011.87" in premium.text and "/plan/change/downgrade/spec" in premium.text
     fields, spec = await spec_form(client, "downgrade")
     assert "退费金额" in spec and "¥9,011.87" in spec
-    done = await post_form(client, "/plan/change/downgrade/spec", {**fields, "level": "standard", "agree": "yes"},
-                           token_from="/plan/change/downgrade/spec")
+    done = await post_form(
+        client,
+        "/plan/change/downgrade/spec",
+        {**fields, "level": "standard", "agree": "yes"},
+        token_from="/plan/change/downgrade/spec",
+    )
     assert done.status_code == 303, done.text
     result = await client.get(done.headers["location"])
     assert "降级成功" in result.text and "¥9,011.87" in result.text
@@ -453,8 +534,12 @@ async def test_pending_change_is_refused_with_a_way_to_cancel_it(client, demo, c
     await pay_by_balance(client, await place_order(client))
     await move_clock(client, clock, CHANGE_AT)
     fields, _ = await spec_form(client, "upgrade")
-    placed = await post_form(client, "/plan/change/upgrade/spec", {**fields, "level": "premium", "agree": "yes"},
-                             token_from="/plan/change/upgrade/spec")
+    placed = await post_form(
+        client,
+        "/plan/change/upgrade/spec",
+        {**fields, "level": "premium", "agree": "yes"},
+        token_from="/plan/change/upgrade/spec",
+    )
     order_id = placed.headers["location"].split("/")[2]
 
     refused = await client.get("/plan/change")
@@ -476,16 +561,20 @@ async def test_stale_quote_over_http_shows_the_new_amount_before_anything_is_cre
     await move_clock(client, clock, CHANGE_AT)
     fields, _ = await spec_form(client, "upgrade")
     clock.moment = bj(2024, 1, 15, 19, 10)
-    changed = await post_form(client, "/plan/change/upgrade/spec", {**fields, "level": "premium", "agree": "yes"},
-                              token_from="/plan/change")
+    changed = await post_form(
+        client, "/plan/change/upgrade/spec", {**fields, "level": "premium", "agree": "yes"}, token_from="/plan/change"
+    )
     assert changed.status_code == 409
     assert "原为 ¥9,011.87，现为 ¥8,990.11" in changed.text and 'id="quote"' in changed.text
     assert await SupportOrder.count().where(SupportOrder.kind == "upgrade") == 0
     new_quote = QUOTE_ID_RE.search(changed.text).group(1)
     assert new_quote != fields["quote_id"]
-    placed = await post_form(client, "/plan/change/upgrade/spec",
-                             {**fields, "quote_id": new_quote, "level": "premium", "agree": "yes"},
-                             token_from="/plan/change")
+    placed = await post_form(
+        client,
+        "/plan/change/upgrade/spec",
+        {**fields, "quote_id": new_quote, "level": "premium", "agree": "yes"},
+        token_from="/plan/change",
+    )
     assert placed.status_code == 303
     order_id = placed.headers["location"].split("/")[2]
     assert (await orders.get(order_id))["list_fen"] == 899_011

@@ -3,7 +3,7 @@ and the whole purchase through HTTP paid by balance."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -18,14 +18,16 @@ from models.tables import Account, Outbox, SupportOrder
 from tests.unit.conftest import START, post_form, sign_in
 from tests.unit.test_web_purchase import latest_code
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def bj(*args) -> datetime:
     return datetime(*args, tzinfo=BEIJING)
 
 
-async def buy_plan(login: str = "partner-a-ops", level: str = "standard", months: int = 1, now: datetime = START) -> dict:
+async def buy_plan(
+    login: str = "partner-a-ops", level: str = "standard", months: int = 1, now: datetime = START
+) -> dict:
     """A plan bought and paid from the balance through the services (the HTTP purchase has its own tests)."""
     account = await account_by_login(login)
     order_id = await purchase.place(account, level, months, None, now)
@@ -41,6 +43,7 @@ async def buy_packs(account: dict, count: int, now: datetime) -> str:
 
 # --------------------------------------------------------------------------------------------- the pack count
 
+
 @pytest.mark.parametrize("raw, count", [("1", 1), ("99", 99), (" 7 ", 7), (3, 3), ("05", 5)])
 def test_counts_from_1_to_99_are_accepted(raw, count):
     assert packs.parse_count(raw) == count
@@ -54,7 +57,7 @@ def test_bad_counts_are_refused_at_the_field(raw):
     assert "1至99" in refused.value.message
 
 
-@given(st.integers(min_value=-10**6, max_value=10**6))
+@given(st.integers(min_value=-(10**6), max_value=10**6))
 def test_a_count_is_valid_exactly_from_1_to_99_and_priced_2000_each(n):
     if 1 <= n <= 99:
         assert packs.parse_count(str(n)) == n
@@ -75,6 +78,7 @@ def test_any_text_is_either_a_valid_count_or_a_clear_refusal(text):
 
 
 # --------------------------------------------------------------------------- the quota across months and zones
+
 
 async def test_paid_packs_raise_this_months_quota_by_10_each_at_once(demo):
     account = await buy_plan()
@@ -116,12 +120,15 @@ async def test_2330_utc_on_the_31st_is_already_next_month_in_beijing(demo):
 async def test_the_buyer_is_told_the_new_quota(demo):
     account = await buy_plan()
     order_id = await buy_packs(account, 2, START)
-    note = await Outbox.select().where((Outbox.account == account["id"]) & (Outbox.subject == "工单增购包已生效")).first()
+    note = (
+        await Outbox.select().where((Outbox.account == account["id"]) & (Outbox.subject == "工单增购包已生效")).first()
+    )
     assert order_id in note["body"] and "增加 20 个" in note["body"] and "现为 50 个" in note["body"]
     assert "2024/01/31 23:59:59" in note["body"]
 
 
 # ------------------------------------------------------------------------------------------------ refusals
+
 
 async def test_basic_and_premium_are_not_offered_packs(demo):
     basic = await account_by_login("partner-a-ops")
@@ -152,8 +159,9 @@ async def test_a_pack_order_cannot_be_paid_once_the_plan_is_no_longer_standard(d
         await payments.settle(order_id, bj(2024, 2, 2, 9, 0), payer_id=account["id"])
     order = await SupportOrder.select().where(SupportOrder.id == order_id).first()
     assert order["status"] == "pending"
-    assert (await Account.select(Account.balance_fen).where(Account.id == account["id"]).first())["balance_fen"] == \
-        10_000_000 - 850_000
+    assert (await Account.select(Account.balance_fen).where(Account.id == account["id"]).first())[
+        "balance_fen"
+    ] == 10_000_000 - 850_000
 
 
 async def test_the_same_confirmation_sent_twice_makes_one_order(demo):
@@ -164,6 +172,7 @@ async def test_the_same_confirmation_sent_twice_makes_one_order(demo):
 
 
 # ---------------------------------------------------------------------------------------------------- HTTP
+
 
 async def http_buy_plan(client, login: str = "partner-a-ops", level: str = "standard") -> None:
     await sign_in(client, login)
@@ -192,8 +201,12 @@ async def test_a_bad_count_is_a_400_with_the_message_at_the_field(client, demo):
         assert "<title>错误：" in page.text
         confirm = await client.get(f"/plan/packs/confirm?count={raw}")
         assert confirm.status_code == 400 and 'id="count-error"' in confirm.text
-        posted = await post_form(client, "/plan/packs/confirm", {"count": raw, "agree": "yes", "request_key": "k" + raw},
-                                 token_from="/plan/packs")
+        posted = await post_form(
+            client,
+            "/plan/packs/confirm",
+            {"count": raw, "agree": "yes", "request_key": "k" + raw},
+            token_from="/plan/packs",
+        )
         assert posted.status_code == 400 and 'id="count-error"' in posted.text
     assert await SupportOrder.count().where(SupportOrder.kind == "pack") == 0
 
@@ -203,14 +216,16 @@ async def test_the_agreement_must_be_ticked(client, demo):
     page = await client.get("/plan/packs/confirm?count=2")
     assert page.status_code == 200 and "订单确认" in page.text and "¥4,000.00" in page.text
     assert "我已阅读并同意《合作伙伴支持计划服务协议》" in page.text and "去购买" in page.text
-    posted = await post_form(client, "/plan/packs/confirm", {"count": "2", "request_key": "k"},
-                             token_from="/plan/packs/confirm?count=2")
+    posted = await post_form(
+        client, "/plan/packs/confirm", {"count": "2", "request_key": "k"}, token_from="/plan/packs/confirm?count=2"
+    )
     assert posted.status_code == 400 and 'id="agree-error"' in posted.text
     assert await SupportOrder.count().where(SupportOrder.kind == "pack") == 0
 
 
-@pytest.mark.parametrize("login, level, words", [("partner-a-ops", None, "基础级"),
-                                                 ("partner-a-ops", "premium", "尊享级")])
+@pytest.mark.parametrize(
+    "login, level, words", [("partner-a-ops", None, "基础级"), ("partner-a-ops", "premium", "尊享级")]
+)
 async def test_basic_and_premium_pages_say_why_and_link_back(client, demo, login, level, words):
     await sign_in(client, login)
     if level:
@@ -218,16 +233,21 @@ async def test_basic_and_premium_pages_say_why_and_link_back(client, demo, login
     page = await client.get("/plan/packs")
     assert page.status_code == 409 and words in page.text and 'href="/plan"' in page.text
     assert "立即购买" not in page.text and "增购包个数" not in page.text
-    posted = await post_form(client, "/plan/packs/confirm", {"count": "1", "agree": "yes", "request_key": "k"},
-                             token_from="/tickets")
+    posted = await post_form(
+        client, "/plan/packs/confirm", {"count": "1", "agree": "yes", "request_key": "k"}, token_from="/tickets"
+    )
     assert posted.status_code == 409 and words in posted.text
     assert await SupportOrder.count().where(SupportOrder.kind == "pack") == 0
 
 
 async def test_two_packs_paid_by_balance_make_50_tickets_this_month(client, demo):
     await http_buy_plan(client)
-    posted = await post_form(client, "/plan/packs/confirm", {"count": "2", "agree": "yes", "request_key": "k2"},
-                             token_from="/plan/packs/confirm?count=2")
+    posted = await post_form(
+        client,
+        "/plan/packs/confirm",
+        {"count": "2", "agree": "yes", "request_key": "k2"},
+        token_from="/plan/packs/confirm?count=2",
+    )
     assert posted.status_code == 303
     order_id = posted.headers["location"].split("/")[2]
     assert posted.headers["location"] == f"/orders/{order_id}/pay"
@@ -236,9 +256,13 @@ async def test_two_packs_paid_by_balance_make_50_tickets_this_month(client, demo
     assert "工单增购包" in pay_page.text
     chosen = await post_form(client, f"/orders/{order_id}/pay", {"method": "balance", "coupon": ""})
     assert chosen.headers["location"] == f"/orders/{order_id}/verify"
-    await post_form(client, f"/orders/{order_id}/verify/send", {"channel": "phone"}, token_from=f"/orders/{order_id}/verify")
+    await post_form(
+        client, f"/orders/{order_id}/verify/send", {"channel": "phone"}, token_from=f"/orders/{order_id}/verify"
+    )
     code = await latest_code("partner-a-ops")
-    paid = await post_form(client, f"/orders/{order_id}/verify", {"code": code}, token_from=f"/orders/{order_id}/verify")
+    paid = await post_form(
+        client, f"/orders/{order_id}/verify", {"code": code}, token_from=f"/orders/{order_id}/verify"
+    )
     assert paid.status_code == 303
     detail = await client.get("/plan")
     assert "已用 0 / 共 50" in detail.text and "含工单增购包增加的 20 个，有效期至 2024/01/31 23:59:59" in detail.text

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
+from models.db import write_transaction
 from models.services import coupons, orders, payments, purchase, verification
 from models.services.accounts import account_by_login
 from models.services.errors import DomainError, NotFound
 from models.services.gateway import SandboxGateway
 from models.services.ledger import InsufficientBalance
 from models.tables import Account, LedgerEntry, Outbox, Period, SupportOrder
-from models.db import write_transaction
 
 GATEWAY = SandboxGateway(b"test-secret")
 
@@ -44,8 +44,9 @@ async def test_balance_payment_charges_once_and_starts_the_period(demo, clock):
 async def test_concurrent_payments_of_one_order_charge_once(demo, clock):
     account, order_id = await new_order(clock)
     await payments.choose(account, order_id, "balance", None, clock.now())
-    results = await asyncio.gather(*[payments.settle(order_id, clock.now(), payer_id=account["id"]) for _ in range(5)],
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *[payments.settle(order_id, clock.now(), payer_id=account["id"]) for _ in range(5)], return_exceptions=True
+    )
     assert all(not isinstance(r, Exception) for r in results), results
     charges = await LedgerEntry.select().where(LedgerEntry.kind == "charge")
     assert len(charges) == 1 and charges[0]["amount_fen"] == -850_000
@@ -85,7 +86,9 @@ async def test_voucher_lowers_the_amount_due_and_is_used_once(demo, clock):
 async def test_discount_coupon_and_expired_coupon(demo, clock):
     account, order_id = await new_order(clock)
     rate = await coupons.grant(account["id"], clock.now(), rate=Decimal("0.9"))
-    expired = await coupons.grant(account["id"], clock.now(), voucher=Decimal("100"), expires_at=clock.now() - timedelta(days=1))
+    expired = await coupons.grant(
+        account["id"], clock.now(), voucher=Decimal("100"), expires_at=clock.now() - timedelta(days=1)
+    )
     with pytest.raises(DomainError):
         await payments.choose(account, order_id, "balance", expired, clock.now())
     order = await payments.choose(account, order_id, "balance", rate, clock.now())
@@ -102,7 +105,9 @@ async def test_partner_payment_goes_to_the_main_account_without_coupons(demo, cl
     assert order["payer"] == main["id"]
     assert [o["id"] for o in await orders.awaiting_partner_payment(main)] == [order_id]
     await verification.send_code(main, order_id, "email", clock.now())
-    code = (await Outbox.select().where(Outbox.account == main["id"]).order_by(Outbox.id, ascending=False).first())["body"]
+    code = (await Outbox.select().where(Outbox.account == main["id"]).order_by(Outbox.id, ascending=False).first())[
+        "body"
+    ]
     code = code.split("验证码 ")[1][:6]
     await payments.pay_verified(main, order_id, code, clock.now())
     assert await balance("partner-b") == 10_000_000 - 850_000
@@ -164,6 +169,7 @@ async def test_verification_code_rules(demo, clock):
         assert problem == "请输入6位数字验证码。"
     wrong = None
     from models.tables import VerificationCode
+
     row = await Outbox.select().where(Outbox.account == account["id"]).order_by(Outbox.id, ascending=False).first()
     code = row["body"].split("验证码 ")[1][:6]
     stored_hash = (await VerificationCode.select().order_by(VerificationCode.id, ascending=False).first())["code_hash"]
@@ -180,7 +186,10 @@ async def test_verification_code_rules(demo, clock):
     row = await Outbox.select().where(Outbox.account == account["id"]).order_by(Outbox.id, ascending=False).first()
     fresh = row["body"].split("验证码 ")[1][:6]
     async with write_transaction():
-        assert await verification.check_code(account, order_id, fresh, later + timedelta(minutes=11)) == "验证码已过期，请重新获取。"
+        assert (
+            await verification.check_code(account, order_id, fresh, later + timedelta(minutes=11))
+            == "验证码已过期，请重新获取。"
+        )
     async with write_transaction():  # a code is good for its own order only
         assert await verification.check_code(account, "CSOTHER", fresh, later) == "请先获取验证码。"
     stored = await SupportOrder.select().where(SupportOrder.id == order_id).first()

@@ -6,7 +6,9 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from models.db import write_transaction
 from models.rules.periods import BEIJING, TERMS, renewal_period
@@ -77,23 +79,33 @@ async def test_done_means_jan_31_plus_one_month_is_feb_29_and_costs_8500(demo, c
     assert state.views[-1].charges[0].span_start == new["start"] and state.views[-1].charges[0].span_end == new["end"]
 
 
-@pytest.mark.parametrize(("end", "months", "new_end"), [
-    (bj(2024, 1, 31, 23, 59, 59), 1, bj(2024, 2, 29, 23, 59, 59)),  # leap year, clamped
-    (bj(2023, 1, 31, 23, 59, 59), 1, bj(2023, 2, 28, 23, 59, 59)),
-    (bj(2024, 2, 29, 23, 59, 59), 12, bj(2025, 2, 28, 23, 59, 59)),
-    (bj(2024, 2, 1, 23, 59, 59), 2, bj(2024, 4, 1, 23, 59, 59)),
-    (bj(2023, 12, 31, 23, 59, 59), 36, bj(2026, 12, 31, 23, 59, 59)),
-])
+@pytest.mark.parametrize(
+    ("end", "months", "new_end"),
+    [
+        (bj(2024, 1, 31, 23, 59, 59), 1, bj(2024, 2, 29, 23, 59, 59)),  # leap year, clamped
+        (bj(2023, 1, 31, 23, 59, 59), 1, bj(2023, 2, 28, 23, 59, 59)),
+        (bj(2024, 2, 29, 23, 59, 59), 12, bj(2025, 2, 28, 23, 59, 59)),
+        (bj(2024, 2, 1, 23, 59, 59), 2, bj(2024, 4, 1, 23, 59, 59)),
+        (bj(2023, 12, 31, 23, 59, 59), 36, bj(2026, 12, 31, 23, 59, 59)),
+    ],
+)
 def test_renewal_quote_dates(end, months, new_end):
     quote = renewal.quote_for({"end": end, "level": "standard"}, months)
     assert quote.start == end + timedelta(seconds=1) and quote.end == new_end and quote.current_end == end
 
 
-@pytest.mark.parametrize(("level", "months", "fen"), [
-    ("standard", 1, 850_000), ("standard", 2, 1_700_000), ("standard", 11, 9_350_000),
-    ("standard", 12, 10_200_000), ("standard", 24, 20_400_000), ("premium", 1, 2_500_000),
-    ("premium", 36, 90_000_000),
-])
+@pytest.mark.parametrize(
+    ("level", "months", "fen"),
+    [
+        ("standard", 1, 850_000),
+        ("standard", 2, 1_700_000),
+        ("standard", 11, 9_350_000),
+        ("standard", 12, 10_200_000),
+        ("standard", 24, 20_400_000),
+        ("premium", 1, 2_500_000),
+        ("premium", 36, 90_000_000),
+    ],
+)
 def test_renewal_price_is_monthly_times_months(level, months, fen):
     assert renewal.price_fen(level, months) == fen
 
@@ -107,8 +119,10 @@ def test_yearly_discount_setting_applies_to_year_terms_only():
 
 
 @hsettings(max_examples=200, deadline=None)
-@given(day=st.dates(min_value=datetime(2020, 1, 1).date(), max_value=datetime(2030, 12, 31).date()),
-       months=st.sampled_from(TERMS))
+@given(
+    day=st.dates(min_value=datetime(2020, 1, 1).date(), max_value=datetime(2030, 12, 31).date()),
+    months=st.sampled_from(TERMS),
+)
 def test_renewal_always_follows_the_end_and_ends_at_day_end(day, months):
     end = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=BEIJING)
     quote = renewal.quote_for({"end": end, "level": "standard"}, months)
@@ -133,7 +147,9 @@ async def test_a_renewal_of_a_renewal_chains_on(demo, clock):
     await renew(clock, account, 2, key="b")
     state = await plan_state(account["partner"], clock.now())
     assert [(p["start"], p["end"]) for p in state.upcoming] == [
-        (bj(2024, 2, 1), bj(2024, 2, 29, 23, 59, 59)), (bj(2024, 3, 1), bj(2024, 4, 29, 23, 59, 59))]
+        (bj(2024, 2, 1), bj(2024, 2, 29, 23, 59, 59)),
+        (bj(2024, 3, 1), bj(2024, 4, 29, 23, 59, 59)),
+    ]
 
 
 async def test_the_level_of_the_renewal_is_the_last_periods(demo, clock):
@@ -161,7 +177,10 @@ async def test_paying_a_renewal_after_the_plan_ended_is_refused_with_the_reason(
     clock.moment = bj(2024, 2, 1, 9, 0)
     with pytest.raises(Conflict) as refused:
         await payments.settle(order_id, clock.now(), payer_id=account["id"])
-    assert str(refused.value) == "支持计划已于 2024/01/31 23:59:59 到期，不能再为它续费。如需继续使用，请通过“更改”重新购买。"
+    assert (
+        str(refused.value)
+        == "支持计划已于 2024/01/31 23:59:59 到期，不能再为它续费。如需继续使用，请通过“更改”重新购买。"
+    )
     assert await balance("partner-b-buyer") == before
     assert (await orders.get(order_id))["status"] == "pending"
     assert await Period.count() == 1
@@ -202,8 +221,9 @@ async def test_two_renewal_orders_of_one_period_only_one_can_be_paid(demo, clock
 async def test_concurrent_payments_of_two_renewals_renew_once(demo, clock):
     account = await ends_on_jan_31(clock)
     ids = [await renewal.place(account, 1, f"tab-{n}", clock.now()) for n in range(4)]
-    results = await asyncio.gather(*[payments.settle(i, clock.now(), payer_id=account["id"]) for i in ids],
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *[payments.settle(i, clock.now(), payer_id=account["id"]) for i in ids], return_exceptions=True
+    )
     assert sum(1 for r in results if isinstance(r, dict)) == 1
     assert all(isinstance(r, Conflict) for r in results if not isinstance(r, dict))
     assert await Period.count().where(Period.is_renewal.eq(True)) == 1
@@ -414,8 +434,10 @@ async def test_a_period_is_never_renewed_twice_across_days(demo, clock):
     clock.moment = bj(2024, 2, 24, 9, 0)  # the new last period is due now; the old one is not its chain end
     await run_due(clock.now())
     renewed = await Period.select(Period.order).where(Period.is_renewal.eq(True))
-    renewed_ids = [o["renews_period_id"] for o in await SupportOrder.select().where(
-        (SupportOrder.kind == "renewal") & (SupportOrder.status == "paid"))]
+    renewed_ids = [
+        o["renews_period_id"]
+        for o in await SupportOrder.select().where((SupportOrder.kind == "renewal") & (SupportOrder.status == "paid"))
+    ]
     assert len(renewed) == 2 and len(set(renewed_ids)) == 2 and last["id"] in renewed_ids
 
 
@@ -446,8 +468,15 @@ async def test_a_claim_taken_by_another_run_is_left_to_it(demo, clock, monkeypat
     account = await auto_plan(clock)
     clock.moment = bj(2024, 1, 25, 9, 0)
     last = (await plan_state(account["partner"], clock.now())).current
-    await RenewalAttempt.insert(RenewalAttempt(period=last["id"], attempted_on="2024-01-25", outcome="",
-                                               unique_key=f"{last['id']}:2024-01-25", created_at=clock.now()))
+    await RenewalAttempt.insert(
+        RenewalAttempt(
+            period=last["id"],
+            attempted_on="2024-01-25",
+            outcome="",
+            unique_key=f"{last['id']}:2024-01-25",
+            created_at=clock.now(),
+        )
+    )
 
     class NotYet:  # what the other worker saw before the claim was committed
         def where(self, *_):
@@ -458,7 +487,12 @@ async def test_a_claim_taken_by_another_run_is_left_to_it(demo, clock, monkeypat
 
     monkeypatch.setattr(RenewalAttempt, "exists", classmethod(lambda cls: NotYet()))
     before = await balance("partner-b-buyer")
-    assert await run_due(clock.now()) == {"lapsed_orders": 0, "auto_renewed": 0, "auto_renew_failed": 0, "emails_sent": 0}
+    assert await run_due(clock.now()) == {
+        "lapsed_orders": 0,
+        "auto_renewed": 0,
+        "auto_renew_failed": 0,
+        "emails_sent": 0,
+    }
     assert await balance("partner-b-buyer") == before
     assert await SupportOrder.count().where(SupportOrder.kind == "renewal") == 0
     assert await RenewalAttempt.count() == 1

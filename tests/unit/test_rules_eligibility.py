@@ -1,4 +1,5 @@
 """Who may buy a plan (SPEC.md §1)."""
+
 import pytest
 
 from models.rules.eligibility import (
@@ -20,7 +21,10 @@ def refusal(**overrides):
 
 def test_codes():
     assert (ALREADY_HAS_PLAN, MAIN_NOT_CERTIFIED, COMPANY_MISMATCH) == (
-        "already_has_plan", "main_not_certified", "company_mismatch")
+        "already_has_plan",
+        "main_not_certified",
+        "company_mismatch",
+    )
 
 
 @pytest.mark.parametrize("is_main", [True, False])

@@ -1,5 +1,6 @@
 """Money rules: fen <-> Decimal, the one rounding step, parsing and display."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -20,7 +21,7 @@ from models.rules.periods import BEIJING
 
 
 def test_fen_constant():
-    assert FEN == Decimal("0.01")
+    assert Decimal("0.01") == FEN
 
 
 @pytest.mark.parametrize(
@@ -141,9 +142,9 @@ def test_format_datetime_cn_guide_timestamp():
 
 
 def test_format_datetime_cn_converts_to_beijing():
-    utc = datetime(2019, 12, 11, 9, 4, 33, tzinfo=timezone.utc)
+    utc = datetime(2019, 12, 11, 9, 4, 33, tzinfo=UTC)
     assert format_datetime_cn(utc) == "2019/12/11 17:04:33"
-    assert format_datetime_cn(datetime(2024, 1, 31, 23, 30, tzinfo=timezone.utc)) == "2024/02/01 07:30:00"
+    assert format_datetime_cn(datetime(2024, 1, 31, 23, 30, tzinfo=UTC)) == "2024/02/01 07:30:00"
 
 
 def test_format_datetime_cn_naive_is_beijing_wall_time():

@@ -1,5 +1,6 @@
 """Periods: month arithmetic, purchase/renewal ends, natural months, whole hours."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -58,8 +59,8 @@ def test_purchase_period_guide():
 
 def test_purchase_period_uses_beijing_date():
     # 2024-01-31 23:30 UTC is 2024-02-01 07:30 in Beijing: the start date is Feb 1.
-    start, end = purchase_period(datetime(2024, 1, 31, 23, 30, tzinfo=timezone.utc), 1)
-    assert start == datetime(2024, 1, 31, 23, 30, tzinfo=timezone.utc)
+    start, end = purchase_period(datetime(2024, 1, 31, 23, 30, tzinfo=UTC), 1)
+    assert start == datetime(2024, 1, 31, 23, 30, tzinfo=UTC)
     assert start.tzinfo == BEIJING
     assert end == bj(2024, 3, 1, 23, 59, 59)
 
@@ -86,7 +87,7 @@ def test_renewal_period():
 
 
 def test_natural_month_utc_evening_on_the_31st_is_next_beijing_month():
-    start, end = natural_month(datetime(2024, 1, 31, 23, 30, tzinfo=timezone.utc))
+    start, end = natural_month(datetime(2024, 1, 31, 23, 30, tzinfo=UTC))
     assert start == bj(2024, 2, 1, 0, 0, 0)
     assert end == bj(2024, 2, 29, 23, 59, 59)  # leap February
     assert start.tzinfo == BEIJING
@@ -96,12 +97,12 @@ def test_natural_month_edges():
     assert natural_month(bj(2023, 2, 1, 0, 0, 0)) == (bj(2023, 2, 1), bj(2023, 2, 28, 23, 59, 59))
     assert natural_month(bj(2024, 12, 31, 23, 59, 59)) == (bj(2024, 12, 1), bj(2024, 12, 31, 23, 59, 59))
     # 2024-01-31 15:59:59 UTC is still January in Beijing.
-    assert natural_month(datetime(2024, 1, 31, 15, 59, 59, tzinfo=timezone.utc))[0] == bj(2024, 1, 1)
+    assert natural_month(datetime(2024, 1, 31, 15, 59, 59, tzinfo=UTC))[0] == bj(2024, 1, 1)
 
 
 def test_hour_floor_and_effective_end():
     assert hour_floor(bj(2024, 1, 15, 18, 40, 12, 5)) == bj(2024, 1, 15, 18)
-    assert hour_floor(datetime(2024, 1, 15, 10, 40, tzinfo=timezone.utc)) == bj(2024, 1, 15, 18)
+    assert hour_floor(datetime(2024, 1, 15, 10, 40, tzinfo=UTC)) == bj(2024, 1, 15, 18)
     assert effective_end(bj(2024, 2, 1, 23, 59, 59)) == bj(2024, 2, 2, 0, 0, 0)
     assert effective_end(bj(2024, 2, 1, 23, 59, 59, 999999)) == bj(2024, 2, 2)
     assert effective_end(bj(2024, 2, 1, 12, 30)) == bj(2024, 2, 1, 12, 30)

@@ -1,4 +1,5 @@
 """Catalog, list prices, packs and coupons."""
+
 from datetime import datetime, timedelta
 from decimal import Decimal
 

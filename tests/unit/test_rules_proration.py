@@ -1,5 +1,6 @@
 """Upgrade fees and downgrade refunds in whole hours (SPEC.md §4)."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -7,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.rules.periods import BEIJING, TERMS, purchase_period, renewal_period
-from models.rules.pricing import PREMIUM, STANDARD, Catalog, apply_coupon, Coupon, list_price
+from models.rules.pricing import PREMIUM, STANDARD, Catalog, Coupon, apply_coupon, list_price
 from models.rules.proration import (
     Charge,
     PeriodView,
@@ -41,12 +42,13 @@ def standard_month(paid_at=PAID, amount=D("8500.00")) -> PeriodView:
 
 def upgraded(period: PeriodView, at: datetime) -> PeriodView:
     """The period after paying the upgrade fee quoted at `at`."""
-    fee, lines = upgrade_breakdown([period], at, PREMIUM)
+    _fee, lines = upgrade_breakdown([period], at, PREMIUM)
     line = lines[0]
     return with_charge(period, Charge(line.amount, line.span_start, line.span_end), PREMIUM)
 
 
 # --- SPEC §4 worked example -------------------------------------------------
+
 
 def test_worked_example_upgrade():
     period = standard_month()
@@ -72,6 +74,7 @@ def test_worked_example_downgrade_refunds_the_same():
 
 
 # --- edges -------------------------------------------------------------------
+
 
 def test_remaining_fraction():
     assert remaining_fraction(PAID, END, bj(2023, 12, 31)) == 1
@@ -104,7 +107,7 @@ def test_change_across_a_month_end():
     # given in UTC as 2024-01-31 16:30Z.
     period = standard_month(bj(2024, 1, 31, 10, 15))
     assert period.end == bj(2024, 2, 29, 23, 59, 59)
-    fee, lines = upgrade_breakdown([period], datetime(2024, 1, 31, 16, 30, tzinfo=timezone.utc), PREMIUM)
+    fee, lines = upgrade_breakdown([period], datetime(2024, 1, 31, 16, 30, tzinfo=UTC), PREMIUM)
     assert (lines[0].hours_remaining, lines[0].hours_total) == (696, 710)
     assert fee == D("16174.65")
 
@@ -164,11 +167,13 @@ def test_unused_plus_consumed_is_the_charges():
 
 # --- properties ----------------------------------------------------------------
 
+
 @st.composite
 def chains(draw, level=STANDARD, with_coupon=True):
     """A purchase plus 0-2 renewals, each charged its list price (maybe after a discount coupon), and a `now`."""
-    paid_at = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31),
-                                timezones=st.just(BEIJING))).replace(microsecond=0)
+    paid_at = draw(
+        st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(BEIJING))
+    ).replace(microsecond=0)
     terms = draw(st.lists(st.sampled_from(TERMS), min_size=1, max_size=3))
     periods = []
     start, end = purchase_period(paid_at, terms[0])
@@ -200,7 +205,8 @@ def apply_upgrade(periods, now):
     by_start = {line.start: line for line in lines}
     return [
         with_charge(p, Charge(by_start[p.start].amount, by_start[p.start].span_start, p.end), PREMIUM)
-        if p.start in by_start else PeriodView(p.start, p.end, p.months, PREMIUM, p.charges, p.is_renewal)
+        if p.start in by_start
+        else PeriodView(p.start, p.end, p.months, PREMIUM, p.charges, p.is_renewal)
         for p in periods
     ]
 

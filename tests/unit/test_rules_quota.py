@@ -1,4 +1,5 @@
 """Technical-ticket quota per natural month (SPEC.md §6)."""
+
 import pytest
 
 from models.rules.pricing import BASIC, PREMIUM, STANDARD, Catalog

@@ -1,5 +1,6 @@
 """Unsubscribe: consumed value, handling fee, refund and the five-day quota (SPEC.md §5)."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -33,6 +34,7 @@ def bought(paid_at: datetime, months: int, level=STANDARD, amount=None):
 
 
 # --- SPEC §5 cases ----------------------------------------------------------------
+
 
 def test_guide_case_same_hour_without_five_day_quota():
     period = bought(bj(2019, 12, 11, 17, 4, 33), 1)
@@ -103,6 +105,7 @@ def test_paid_is_cash_after_a_discount_coupon():
 
 
 # --- handling-fee rates --------------------------------------------------------------
+
 
 @pytest.mark.parametrize("months", list(range(1, 13)))
 def test_fee_rate_up_to_a_year_is_ten_percent(months):
@@ -183,18 +186,20 @@ def test_quota_year_follows_beijing_new_year():
     assert quota_year_end(bj(2024, 6, 1)) == date(2024, 12, 31)
     assert quota_year_end(bj(2024, 12, 31, 23, 59, 59)) == date(2024, 12, 31)
     # 2024-12-31 16:30 UTC is 2025-01-01 00:30 in Beijing: a new quota year.
-    new_year = datetime(2024, 12, 31, 16, 30, tzinfo=timezone.utc)
+    new_year = datetime(2024, 12, 31, 16, 30, tzinfo=UTC)
     assert quota_year(new_year) == 2025
     assert quota_year_end(new_year) == date(2025, 12, 31)
-    assert quota_year(datetime(2024, 12, 31, 15, 59, 59, tzinfo=timezone.utc)) == 2024
+    assert quota_year(datetime(2024, 12, 31, 15, 59, 59, tzinfo=UTC)) == 2024
 
 
 # --- properties ----------------------------------------------------------------------
 
+
 @st.composite
 def periods_and_now(draw):
-    paid_at = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31),
-                                timezones=st.just(BEIJING))).replace(microsecond=0)
+    paid_at = draw(
+        st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(BEIJING))
+    ).replace(microsecond=0)
     months = draw(st.sampled_from(TERMS))
     level = draw(st.sampled_from([STANDARD, PREMIUM]))
     price = list_price(level, months)

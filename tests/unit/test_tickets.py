@@ -4,7 +4,7 @@ Beijing time, race-free counting, and the 工单 page over HTTP."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -19,7 +19,7 @@ from models.tables import Ticket
 from tests.unit.conftest import START, post_form, sign_in
 from tests.unit.test_packs import buy_packs, buy_plan
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def bj(*args) -> datetime:
@@ -28,9 +28,14 @@ def bj(*args) -> datetime:
 
 async def submit(account: dict, now: datetime, kind: str = "technical", title: str | None = None, **fields):
     submit.n += 1
-    return await tickets.submit(account, kind=kind, severity=fields.get("severity", "general"),
-                                title=title or f"工单 {submit.n}", description=fields.get("description", "描述"),
-                                now=now)
+    return await tickets.submit(
+        account,
+        kind=kind,
+        severity=fields.get("severity", "general"),
+        title=title or f"工单 {submit.n}",
+        description=fields.get("description", "描述"),
+        now=now,
+    )
 
 
 submit.n = 0
@@ -47,22 +52,31 @@ async def use_up(account: dict, count: int, now: datetime) -> None:
 
 # ------------------------------------------------------------------------------------------------ validation
 
+
 def test_a_good_ticket_is_cleaned():
-    assert tickets.check("business", "down", "  标题  ", "第一行\r\n第二行\n") == ("business", "down", "标题", "第一行\n第二行")
+    assert tickets.check("business", "down", "  标题  ", "第一行\r\n第二行\n") == (
+        "business",
+        "down",
+        "标题",
+        "第一行\n第二行",
+    )
     assert tickets.check("business", "down", "a\x00b", "c")[2] == "ab"  # PostgreSQL cannot store NUL
 
 
-@pytest.mark.parametrize("fields, bad", [
-    (("", "down", "t", "d"), {"kind"}),
-    (("other", "down", "t", "d"), {"kind"}),
-    (("technical", "fatal", "t", "d"), {"severity"}),
-    (("technical", "down", "", "d"), {"title"}),
-    (("technical", "down", "   ", "d"), {"title"}),
-    (("technical", "down", "x" * 201, "d"), {"title"}),
-    (("technical", "down", "t", ""), {"description"}),
-    (("technical", "down", "t", "x" * 20_000), {"description"}),
-    ((None, None, None, None), {"kind", "severity", "title", "description"}),
-])
+@pytest.mark.parametrize(
+    "fields, bad",
+    [
+        (("", "down", "t", "d"), {"kind"}),
+        (("other", "down", "t", "d"), {"kind"}),
+        (("technical", "fatal", "t", "d"), {"severity"}),
+        (("technical", "down", "", "d"), {"title"}),
+        (("technical", "down", "   ", "d"), {"title"}),
+        (("technical", "down", "x" * 201, "d"), {"title"}),
+        (("technical", "down", "t", ""), {"description"}),
+        (("technical", "down", "t", "x" * 20_000), {"description"}),
+        ((None, None, None, None), {"kind", "severity", "title", "description"}),
+    ],
+)
 def test_bad_input_names_every_bad_field(fields, bad):
     with pytest.raises(tickets.InvalidTicket) as refused:
         tickets.check(*fields)
@@ -99,12 +113,14 @@ async def test_nothing_is_created_from_bad_input(demo):
     account = await account_by_login("partner-a-ops")
     for title, description in [("", "d"), ("t", "x" * 20_000), ("x" * 201, "d")]:
         with pytest.raises(tickets.InvalidTicket):
-            await tickets.submit(account, kind="business", severity="down", title=title, description=description,
-                                 now=START)
+            await tickets.submit(
+                account, kind="business", severity="down", title=title, description=description, now=START
+            )
     assert await Ticket.count() == 0
 
 
 # ------------------------------------------------------------------------------------------ quota by level
+
 
 async def test_standard_allows_30_technical_tickets_then_refuses_but_business_goes_on(demo):
     account = await buy_plan()
@@ -158,6 +174,7 @@ async def test_the_quota_is_the_companys_shared_by_its_accounts(demo):
 
 # ------------------------------------------------------------------------------ the month, in Beijing time
 
+
 async def test_the_quota_resets_at_midnight_on_the_1st_beijing_time(demo):
     account = await buy_plan(months=3)
     await use_up(account, 30, bj(2024, 1, 31, 23, 59, 59))
@@ -193,11 +210,13 @@ async def test_packs_paid_on_the_last_day_lapse_at_midnight(demo):
 
 # -------------------------------------------------------------------------------------------------- races
 
+
 async def test_two_submissions_of_the_last_unit_leave_one_ticket(demo):
     account = await buy_plan()
     await use_up(account, 29, START)
-    results = await asyncio.gather(submit(account, START, title="标签页一"), submit(account, START, title="标签页二"),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        submit(account, START, title="标签页一"), submit(account, START, title="标签页二"), return_exceptions=True
+    )
     created = [r for r in results if isinstance(r, tuple)]
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(created) == 1 and len(refused) == 1 and isinstance(refused[0], tickets.QuotaUsedUp), results
@@ -207,28 +226,48 @@ async def test_two_submissions_of_the_last_unit_leave_one_ticket(demo):
 async def test_many_concurrent_submissions_never_overrun_the_quota(demo):
     account = await buy_plan()
     await use_up(account, 27, START)
-    results = await asyncio.gather(*(submit(account, START, title=f"并发 {i}") for i in range(8)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(submit(account, START, title=f"并发 {i}") for i in range(8)), return_exceptions=True
+    )
     assert sum(isinstance(r, tuple) for r in results) == 3
-    assert all(isinstance(r, tuple) or isinstance(r, Conflict) for r in results), results
+    assert all(isinstance(r, (tuple, Conflict)) for r in results), results
     assert await technical(account["partner"]) == 30
 
 
 async def test_the_same_ticket_sent_twice_is_filed_once(demo):
     account = await buy_plan()
     first = await submit(account, START, title="重复")
-    again = await tickets.submit(account, kind="technical", severity="general", title="重复", description="描述",
-                                 now=START + timedelta(seconds=3))
+    again = await tickets.submit(
+        account,
+        kind="technical",
+        severity="general",
+        title="重复",
+        description="描述",
+        now=START + timedelta(seconds=3),
+    )
     assert first[1] and again == (first[0], False)
-    later = await tickets.submit(account, kind="technical", severity="general", title="重复", description="描述",
-                                 now=START + timedelta(minutes=10))
+    later = await tickets.submit(
+        account,
+        kind="technical",
+        severity="general",
+        title="重复",
+        description="描述",
+        now=START + timedelta(minutes=10),
+    )
     assert later[1] and await Ticket.count() == 2
 
 
 # ----------------------------------------------------------------------------------------------------- HTTP
 
+
 def form(**fields) -> dict:
-    return {"kind": "technical", "severity": "down", "title": "控制台无法登录", "description": "生产环境报错。", **fields}
+    return {
+        "kind": "technical",
+        "severity": "down",
+        "title": "控制台无法登录",
+        "description": "生产环境报错。",
+        **fields,
+    }
 
 
 async def test_the_tickets_page_offers_the_plans_severities(client, demo):
@@ -238,9 +277,19 @@ async def test_the_tickets_page_offers_the_plans_severities(client, demo):
     assert 'value="technical" disabled' in basic.text and "生产系统不可用</label>" in basic.text
     await buy_plan()
     page = await client.get("/tickets")
-    for label in ("技术类", "业务类", "生产系统不可用（响应时间30分钟）", "生产系统异常（响应时间3小时）",
-                  "系统异常（响应时间4小时）", "一般性故障（响应时间16小时）", "标题", "问题描述", "提交工单",
-                  "已用 0 / 共 30", "2024/01/31 23:59:59"):
+    for label in (
+        "技术类",
+        "业务类",
+        "生产系统不可用（响应时间30分钟）",
+        "生产系统异常（响应时间3小时）",
+        "系统异常（响应时间4小时）",
+        "一般性故障（响应时间16小时）",
+        "标题",
+        "问题描述",
+        "提交工单",
+        "已用 0 / 共 30",
+        "2024/01/31 23:59:59",
+    ):
         assert label in page.text, label
     assert "<legend>工单类型</legend>" in page.text and "<legend>严重性</legend>" in page.text
 

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from models.db import write_transaction
@@ -59,16 +60,41 @@ async def add_renewal(login: str, now: datetime, months: int = 1, amount_fen: in
     start, end = renewal_period(last["end"], months)
     order_id = f"CSRENEW{last['id']:05d}"
     async with write_transaction():
-        await SupportOrder.insert(SupportOrder(
-            id=order_id, account=account["id"], partner=account["partner"], kind="renewal", level=last["level"],
-            months=months, list_fen=amount_fen, due_fen=amount_fen, status="paid", method="balance",
-            renews_period_id=last["id"], created_at=now, paid_at=now))
+        await SupportOrder.insert(
+            SupportOrder(
+                id=order_id,
+                account=account["id"],
+                partner=account["partner"],
+                kind="renewal",
+                level=last["level"],
+                months=months,
+                list_fen=amount_fen,
+                due_fen=amount_fen,
+                status="paid",
+                method="balance",
+                renews_period_id=last["id"],
+                created_at=now,
+                paid_at=now,
+            )
+        )
         await ledger.debit(account["id"], amount_fen, now, order_id=order_id)
-        period = (await Period.insert(Period(plan=plan["id"], order=order_id, level=last["level"], months=months,
-                                             is_renewal=True, start=start, end=end, paid_at=now))
-                  .returning(Period.id))[0]
-        await Charge.insert(Charge(period=period["id"], order_id=order_id, amount_fen=amount_fen,
-                                   span_start=start, span_end=end))
+        period = (
+            await Period.insert(
+                Period(
+                    plan=plan["id"],
+                    order=order_id,
+                    level=last["level"],
+                    months=months,
+                    is_renewal=True,
+                    start=start,
+                    end=end,
+                    paid_at=now,
+                )
+            ).returning(Period.id)
+        )[0]
+        await Charge.insert(
+            Charge(period=period["id"], order_id=order_id, amount_fen=amount_fen, span_start=start, span_end=end)
+        )
     return order_id
 
 
@@ -78,13 +104,32 @@ async def add_upgrade_charge(login: str, now: datetime, amount_fen: int) -> str:
     state = await plan_state(account["partner"], now)
     order_id = "CSUPGRADE0001"
     async with write_transaction():
-        await SupportOrder.insert(SupportOrder(
-            id=order_id, account=account["id"], partner=account["partner"], kind="upgrade", level="premium",
-            list_fen=amount_fen, due_fen=amount_fen, status="paid", method="balance", created_at=now, paid_at=now))
+        await SupportOrder.insert(
+            SupportOrder(
+                id=order_id,
+                account=account["id"],
+                partner=account["partner"],
+                kind="upgrade",
+                level="premium",
+                list_fen=amount_fen,
+                due_fen=amount_fen,
+                status="paid",
+                method="balance",
+                created_at=now,
+                paid_at=now,
+            )
+        )
         await ledger.debit(account["id"], amount_fen, now, order_id=order_id)
         await Period.update({Period.level: "premium"}).where(Period.id == state.current["id"])
-        await Charge.insert(Charge(period=state.current["id"], order_id=order_id, amount_fen=amount_fen,
-                                   span_start=now, span_end=state.current["end"]))
+        await Charge.insert(
+            Charge(
+                period=state.current["id"],
+                order_id=order_id,
+                amount_fen=amount_fen,
+                span_start=now,
+                span_end=state.current["end"],
+            )
+        )
     return order_id
 
 
@@ -92,12 +137,27 @@ async def balance(login: str) -> int:
     return (await Account.select(Account.balance_fen).where(Account.login == login).first())["balance_fen"]
 
 
-async def submit(login: str, now: datetime, quota: int = 10, *, reason: str = "test_done", comment: str = "",
-                 quote: unsubscribe.UnsubscribeQuote | None = None) -> unsubscribe.Outcome:
+async def submit(
+    login: str,
+    now: datetime,
+    quota: int = 10,
+    *,
+    reason: str = "test_done",
+    comment: str = "",
+    quote: unsubscribe.UnsubscribeQuote | None = None,
+) -> unsubscribe.Outcome:
     account = await account_by_login(login)
     quote = quote or await unsubscribe.quote(account, now, quota)
-    return await unsubscribe.submit(account, reason=reason, comment=comment, confirmed=True,
-                                    period_key=quote.period_key, computed_at=quote.computed_at, now=now, quota=quota)
+    return await unsubscribe.submit(
+        account,
+        reason=reason,
+        comment=comment,
+        confirmed=True,
+        period_key=quote.period_key,
+        computed_at=quote.computed_at,
+        now=now,
+        quota=quota,
+    )
 
 
 def amounts(row_or_totals) -> tuple[Decimal, Decimal, Decimal, Decimal]:
@@ -105,6 +165,7 @@ def amounts(row_or_totals) -> tuple[Decimal, Decimal, Decimal, Decimal]:
 
 
 # --- SPEC §5 worked examples -------------------------------------------------------------------------------------
+
 
 async def test_guide_case_same_hour_without_five_day_quota(demo):
     paid_at = bj(2019, 12, 11, 17, 4, 33)
@@ -125,7 +186,12 @@ async def test_guide_case_same_hour_without_five_day_quota(demo):
     assert not outcome.replayed
     assert await balance(BUYER) == before + 765_000
     stored = await Unsubscription.select().where(Unsubscription.id == outcome.unsubscription_id).first()
-    assert (stored["paid_fen"], stored["consumed_fen"], stored["fee_fen"], stored["refund_fen"]) == (850_000, 0, 85_000, 765_000)
+    assert (stored["paid_fen"], stored["consumed_fen"], stored["fee_fen"], stored["refund_fen"]) == (
+        850_000,
+        0,
+        85_000,
+        765_000,
+    )
     assert stored["reason"] == "other" and stored["comment"] == "改用其他服务商" and not stored["five_day"]
     order = await SupportOrder.select().where(SupportOrder.id == order_id).first()
     assert order["status"] == "refunded" and order["refund_reason"] == "other"
@@ -155,13 +221,17 @@ async def test_vendor_example(demo):
 
 # --- fee steps of 2- and 3-year terms ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("months, later, rate", [
-    (24, timedelta(days=180), D("0.15")),
-    (24, timedelta(days=367), D("0.10")),
-    (36, timedelta(days=200), D("0.15")),
-    (36, timedelta(days=400), D("0.10")),
-    (36, timedelta(days=740), D("0.05")),
-])
+
+@pytest.mark.parametrize(
+    "months, later, rate",
+    [
+        (24, timedelta(days=180), D("0.15")),
+        (24, timedelta(days=367), D("0.10")),
+        (36, timedelta(days=200), D("0.15")),
+        (36, timedelta(days=400), D("0.10")),
+        (36, timedelta(days=740), D("0.05")),
+    ],
+)
 async def test_multi_year_fee_steps(demo, months, later, rate):
     paid_at = bj(2024, 1, 1, 10, 30)
     await top_up(BUYER, 100_000_000, paid_at)
@@ -180,6 +250,7 @@ async def test_multi_year_fee_steps(demo, months, later, rate):
 
 
 # --- five-day no-reason unsubscribe ----------------------------------------------------------------------------
+
 
 async def test_five_day_refunds_all_and_gives_the_voucher_back(demo):
     paid_at = bj(2024, 1, 1, 10, 30)
@@ -266,6 +337,7 @@ async def test_five_day_quota_counts_per_beijing_natural_year(demo):
 
 # --- renewals -------------------------------------------------------------------------------------------------------
 
+
 async def test_a_renewal_not_started_is_refunded_whole(demo):
     paid_at = bj(2024, 1, 1, 10, 30)
     order_id = await buy(BUYER, paid_at)
@@ -317,14 +389,18 @@ async def test_partner_payment_is_refunded_to_the_main_account(demo):
 
 # --- refusals: nothing changes -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("reason, comment, confirmed, field", [
-    ("", "", True, "reason"),
-    ("nonsense", "", True, "reason"),
-    ("other", "", True, "comment"),
-    ("other", "   ", True, "comment"),
-    ("other", "长" * 501, True, "comment"),
-    ("test_done", "", False, "confirm"),
-])
+
+@pytest.mark.parametrize(
+    "reason, comment, confirmed, field",
+    [
+        ("", "", True, "reason"),
+        ("nonsense", "", True, "reason"),
+        ("other", "", True, "comment"),
+        ("other", "   ", True, "comment"),
+        ("other", "长" * 501, True, "comment"),
+        ("test_done", "", False, "confirm"),
+    ],
+)
 async def test_bad_input_changes_nothing(demo, reason, comment, confirmed, field):
     await buy(BUYER, bj(2024, 1, 1, 10, 30))
     now = bj(2024, 1, 15, 18, 40)
@@ -332,8 +408,16 @@ async def test_bad_input_changes_nothing(demo, reason, comment, confirmed, field
     q = await unsubscribe.quote(account, now, 10)
     before = await balance(BUYER)
     with pytest.raises(unsubscribe.DomainError) as raised:
-        await unsubscribe.submit(account, reason=reason, comment=comment, confirmed=confirmed,
-                                 period_key=q.period_key, computed_at=q.computed_at, now=now, quota=10)
+        await unsubscribe.submit(
+            account,
+            reason=reason,
+            comment=comment,
+            confirmed=confirmed,
+            period_key=q.period_key,
+            computed_at=q.computed_at,
+            now=now,
+            quota=10,
+        )
     assert raised.value.field == field and raised.value.status_code == 400
     assert await balance(BUYER) == before and await Unsubscription.count() == 0
     assert (await plan_state(account["partner"], now)).level == "standard"
@@ -352,8 +436,9 @@ async def test_a_basic_plan_cannot_be_unsubscribed(demo):
     with pytest.raises(unsubscribe.AlreadyBasic):
         await unsubscribe.quote(account, now, 10)
     with pytest.raises(unsubscribe.AlreadyBasic) as raised:
-        await unsubscribe.submit(account, reason="test_done", comment="", confirmed=True, period_key="",
-                                 computed_at=now, now=now, quota=10)
+        await unsubscribe.submit(
+            account, reason="test_done", comment="", confirmed=True, period_key="", computed_at=now, now=now, quota=10
+        )
     assert raised.value.status_code == 409
     # …nor once it has ended (the plan fell back to Basic by itself).
     await buy(BUYER, now)
@@ -375,8 +460,16 @@ async def test_a_double_submit_refunds_once_and_returns_the_first_result(demo):
     # Another company's account cannot replay (or read) it.
     other = await account_by_login("partner-a-ops")
     with pytest.raises(unsubscribe.AlreadyBasic):
-        await unsubscribe.submit(other, reason="test_done", comment="", confirmed=True, period_key=q.period_key,
-                                 computed_at=q.computed_at, now=now, quota=10)
+        await unsubscribe.submit(
+            other,
+            reason="test_done",
+            comment="",
+            confirmed=True,
+            period_key=q.period_key,
+            computed_at=q.computed_at,
+            now=now,
+            quota=10,
+        )
     with pytest.raises(unsubscribe.NotFound):
         await unsubscribe.result(other, first.unsubscription_id)
 
@@ -396,8 +489,16 @@ async def test_a_quote_from_an_earlier_hour_is_recomputed_before_refunding(demo)
     # A tampered or missing time is "not this hour" too.
     for bad in (None, bj(2030, 1, 1)):
         with pytest.raises(unsubscribe.QuoteStale):
-            await unsubscribe.submit(account, reason="test_done", comment="", confirmed=True,
-                                     period_key=seen.period_key, computed_at=bad, now=now, quota=10)
+            await unsubscribe.submit(
+                account,
+                reason="test_done",
+                comment="",
+                confirmed=True,
+                period_key=seen.period_key,
+                computed_at=bad,
+                now=now,
+                quota=10,
+            )
     await submit(BUYER, now, quote=raised.value.fresh)
     assert await balance(BUYER) == before + to_fen(raised.value.fresh.totals.refund)
 
@@ -437,8 +538,14 @@ _logins = itertools.count()
 
 
 @hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(months=st.sampled_from(TERMS), paid_minute=st.integers(0, 59), hours_later=st.integers(0, 26_400),
-       minute_later=st.integers(0, 59), quota=st.integers(0, 2), renewal=st.booleans())
+@given(
+    months=st.sampled_from(TERMS),
+    paid_minute=st.integers(0, 59),
+    hours_later=st.integers(0, 26_400),
+    minute_later=st.integers(0, 59),
+    quota=st.integers(0, 2),
+    renewal=st.booleans(),
+)
 async def test_the_preview_is_the_refund_made(db, months, paid_minute, hours_later, minute_later, quota, renewal):
     paid_at = bj(2024, 3, 5, 9, paid_minute)
     login = f"prop-{next(_logins)}"
@@ -462,5 +569,6 @@ async def test_the_preview_is_the_refund_made(db, months, paid_minute, hours_lat
     stored = await Unsubscription.select().where(Unsubscription.id == outcome.unsubscription_id).first()
     assert await balance(login) - before == to_fen(preview.totals.refund) == stored["refund_fen"]
     assert (stored["paid_fen"], stored["consumed_fen"], stored["fee_fen"]) == tuple(
-        to_fen(x) for x in (preview.totals.paid, preview.totals.consumed, preview.totals.fee))
+        to_fen(x) for x in (preview.totals.paid, preview.totals.consumed, preview.totals.fee)
+    )
     assert stored["five_day"] == preview.five_day

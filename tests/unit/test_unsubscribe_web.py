@@ -14,8 +14,15 @@ from tests.unit.test_unsubscribe_service import BUYER, D, add_renewal, balance, 
 PAGE = "/plan/unsubscribe"
 HIDDEN_RE = re.compile(r'<input type="hidden" name="(periods|computed_at)" value="([^"]*)">')
 COLUMNS = ["名称/ID", "产品类型", "产品规格", "区域", "起止时间", "已消费金额(¥)", "手续费(¥)", "退订金额(¥)"]
-REASONS = ["购买云服务时选择参数错误", "业务部署后，退订多购买的云服务", "业务测试完毕退订", "云服务不好用",
-           "云服务不满足业务部署需求", "云服务故障无法修复", "其他"]
+REASONS = [
+    "购买云服务时选择参数错误",
+    "业务部署后，退订多购买的云服务",
+    "业务测试完毕退订",
+    "云服务不好用",
+    "云服务不满足业务部署需求",
+    "云服务故障无法修复",
+    "其他",
+]
 
 
 def hidden(page_text: str) -> dict[str, str]:
@@ -50,7 +57,7 @@ async def test_the_guide_screen_and_its_refund(client, demo, clock, settings):
     assert "您本次退订属于非5天无理由退订，需收取手续费和已消费金额，已使用的代金券和折扣券不退还。" in words
     assert "本次操作完成后，2019年12月31日前您还可以进行0次五天无理由退订。" in words
     for column in COLUMNS:
-        assert f'<th scope="col"' in page.text and f">{column}</th>" in page.text
+        assert '<th scope="col"' in page.text and f">{column}</th>" in page.text
     row = cells(page.text)[:8]
     assert order_id in row[0] and row[1:4] == ["支持计划", "标准级（1个月）", "全局"]
     assert row[4] == "2019/12/11 17:04:33 2020/01/11 23:59:59"
@@ -58,8 +65,13 @@ async def test_the_guide_screen_and_its_refund(client, demo, clock, settings):
     assert "<legend>请选择退订原因</legend>" in page.text
     for reason in REASONS:
         assert f">{reason}</label>" in page.text
-    for label, value in [("实付金额", "¥8,500.00"), ("已消费金额", "-¥0.00"), ("手续费", "-¥850.00"),
-                         ("退订金额", "¥7,650.00"), ("退还余额", "¥7,650.00")]:
+    for label, value in [
+        ("实付金额", "¥8,500.00"),
+        ("已消费金额", "-¥0.00"),
+        ("手续费", "-¥850.00"),
+        ("退订金额", "¥7,650.00"),
+        ("退还余额", "¥7,650.00"),
+    ]:
         assert f"<dt>{label}</dt><dd>{value}</dd>" in page.text
     assert ">我已确认本次退订金额和相关费用。</label>" in page.text
     assert re.search(r'<button type="submit">退订</button>', page.text)
@@ -73,9 +85,14 @@ async def test_the_guide_screen_and_its_refund(client, demo, clock, settings):
     assert done.status_code == 303 and done.headers["location"].startswith("/plan/unsubscribe/result/")
     result = await client.get(done.headers["location"])
     assert result.status_code == 200 and "退订成功" in result.text
-    for label, value in [("实付金额", "¥8,500.00"), ("已消费金额", "-¥0.00"), ("手续费", "-¥850.00"),
-                         ("退订金额", "¥7,650.00"), ("退还余额", "¥7,650.00"),
-                         ("退订原因", "购买云服务时选择参数错误")]:
+    for label, value in [
+        ("实付金额", "¥8,500.00"),
+        ("已消费金额", "-¥0.00"),
+        ("手续费", "-¥850.00"),
+        ("退订金额", "¥7,650.00"),
+        ("退还余额", "¥7,650.00"),
+        ("退订原因", "购买云服务时选择参数错误"),
+    ]:
         assert f"<dt>{label}</dt><dd>{value}</dd>" in result.text
     assert order_id in result.text and "已退订" in result.text
     assert await balance(BUYER) == before + 765_000
@@ -159,9 +176,17 @@ async def test_bad_input_is_a_400_at_the_field_and_changes_nothing(client, demo,
 async def test_a_basic_plan_is_refused_with_a_message(client, demo):
     await sign_in(client, BUYER)
     page = await client.get(PAGE)
-    assert page.status_code == 409 and "没有可退订的支持计划" in page.text and "<form method=\"post\" action=\"/plan/unsubscribe\"" not in page.text
-    posted = await post_form(client, PAGE, {"reason": "test_done", "confirm": "yes", "periods": "1",
-                                            "computed_at": "2024-01-01T10:00:00+08:00"}, token_from="/plan")
+    assert (
+        page.status_code == 409
+        and "没有可退订的支持计划" in page.text
+        and '<form method="post" action="/plan/unsubscribe"' not in page.text
+    )
+    posted = await post_form(
+        client,
+        PAGE,
+        {"reason": "test_done", "confirm": "yes", "periods": "1", "computed_at": "2024-01-01T10:00:00+08:00"},
+        token_from="/plan",
+    )
     assert posted.status_code == 409 and "没有可退订的支持计划" in posted.text
     assert await Unsubscription.count() == 0
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from tests.unit.conftest import csrf_token, post_form, sign_in
 
 

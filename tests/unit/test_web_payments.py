@@ -20,12 +20,27 @@ async def test_online_payment_through_the_sandbox_page(client, demo):
     sandbox = await client.get(checkout)
     assert "沙箱支付网关" in sandbox.text and "不会产生真实扣款" in sandbox.text
     token = sandbox.text.split('name="token" value="')[1].split('"')[0]
-    cancelled = await post_form(client, f"/payments/sandbox/{order_id}", {"decision": "cancel", "amount_fen": "850000", "token": token}, token_from=checkout)
+    cancelled = await post_form(
+        client,
+        f"/payments/sandbox/{order_id}",
+        {"decision": "cancel", "amount_fen": "850000", "token": token},
+        token_from=checkout,
+    )
     assert cancelled.headers["location"] == f"/orders/{order_id}/pay?cancelled=1"
     assert "在线支付已取消" in (await client.get(cancelled.headers["location"])).text
-    tampered = await post_form(client, f"/payments/sandbox/{order_id}", {"decision": "pay", "amount_fen": "1", "token": token}, token_from=checkout)
+    tampered = await post_form(
+        client,
+        f"/payments/sandbox/{order_id}",
+        {"decision": "pay", "amount_fen": "1", "token": token},
+        token_from=checkout,
+    )
     assert tampered.status_code == 400
-    paid = await post_form(client, f"/payments/sandbox/{order_id}", {"decision": "pay", "amount_fen": "850000", "token": token}, token_from=checkout)
+    paid = await post_form(
+        client,
+        f"/payments/sandbox/{order_id}",
+        {"decision": "pay", "amount_fen": "850000", "token": token},
+        token_from=checkout,
+    )
     assert paid.headers["location"] == f"/orders/{order_id}/result"
     assert "支付成功" in (await client.get(paid.headers["location"])).text
 
@@ -59,9 +74,15 @@ async def test_partner_pays_a_members_order(client, demo):
     await sign_in(client, "partner-b")
     listing = await client.get("/orders")
     assert "待代付订单" in listing.text and f"/orders/{order_id}/verify" in listing.text
-    await post_form(client, f"/orders/{order_id}/verify/send", {"channel": "email"}, token_from=f"/orders/{order_id}/verify")
-    paid = await post_form(client, f"/orders/{order_id}/verify", {"code": await latest_code("partner-b")},
-                           token_from=f"/orders/{order_id}/verify")
+    await post_form(
+        client, f"/orders/{order_id}/verify/send", {"channel": "email"}, token_from=f"/orders/{order_id}/verify"
+    )
+    paid = await post_form(
+        client,
+        f"/orders/{order_id}/verify",
+        {"code": await latest_code("partner-b")},
+        token_from=f"/orders/{order_id}/verify",
+    )
     assert paid.status_code == 303
     main = await Account.select().where(Account.login == "partner-b").first()
     assert main["balance_fen"] == 10_000_000 - 850_000
@@ -86,8 +107,12 @@ async def test_owner_cancels_a_pending_order(client, demo):
 
 
 def cli(db_url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "web.cli", *args], capture_output=True, text=True,
-                          env={"CONSOLE_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"CONSOLE_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"},
+    )
 
 
 async def test_cli_refuses_bad_amounts_with_the_reason(db, demo):

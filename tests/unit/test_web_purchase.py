@@ -17,9 +17,12 @@ async def latest_code(login: str) -> str:
 
 
 async def place_order(client, level="standard", months=1) -> str:
-    response = await post_form(client, "/plan/change/spec", {"level": level, "months": str(months), "agree": "yes",
-                                                             "request_key": "k-" + level + str(months)},
-                               token_from=f"/plan/change/spec?level={level}&months={months}")
+    response = await post_form(
+        client,
+        "/plan/change/spec",
+        {"level": level, "months": str(months), "agree": "yes", "request_key": "k-" + level + str(months)},
+        token_from=f"/plan/change/spec?level={level}&months={months}",
+    )
     assert response.status_code == 303, response.text
     return response.headers["location"].split("/")[2]
 
@@ -52,8 +55,12 @@ async def test_refusals_show_on_the_change_page(client, demo):
 
 async def test_unticked_agreement_creates_nothing(client, demo):
     await sign_in(client, "partner-b-buyer")
-    response = await post_form(client, "/plan/change/spec", {"level": "standard", "months": "1", "request_key": "x"},
-                               token_from="/plan/change/spec?level=standard&months=1")
+    response = await post_form(
+        client,
+        "/plan/change/spec",
+        {"level": "standard", "months": "1", "request_key": "x"},
+        token_from="/plan/change/spec?level=standard&months=1",
+    )
     assert response.status_code == 400
     assert "error-summary" in response.text
     assert await SupportOrder.count() == 0
@@ -68,16 +75,23 @@ async def test_whole_purchase_by_balance(client, demo):
     assert "订单已生成，请核对优惠折扣并尽快支付" in pay_page.text and "¥8,500.00" in pay_page.text
     chosen = await post_form(client, f"/orders/{order_id}/pay", {"method": "balance", "coupon": ""})
     assert chosen.headers["location"] == f"/orders/{order_id}/verify"
-    sent = await post_form(client, f"/orders/{order_id}/verify/send", {"channel": "phone"},
-                           token_from=f"/orders/{order_id}/verify")
+    sent = await post_form(
+        client, f"/orders/{order_id}/verify/send", {"channel": "phone"}, token_from=f"/orders/{order_id}/verify"
+    )
     assert "139****0002" in sent.text
-    wrong = await post_form(client, f"/orders/{order_id}/verify", {"code": "000000"}, token_from=f"/orders/{order_id}/verify")
+    wrong = await post_form(
+        client, f"/orders/{order_id}/verify", {"code": "000000"}, token_from=f"/orders/{order_id}/verify"
+    )
     code = await latest_code("partner-b-buyer")
     if code != "000000":
         assert wrong.status_code == 400 and "验证码错误" in wrong.text
-    paid = await post_form(client, f"/orders/{order_id}/verify", {"code": code}, token_from=f"/orders/{order_id}/verify")
+    paid = await post_form(
+        client, f"/orders/{order_id}/verify", {"code": code}, token_from=f"/orders/{order_id}/verify"
+    )
     assert paid.status_code == 303
-    replay = await post_form(client, f"/orders/{order_id}/verify", {"code": code}, token_from=f"/orders/{order_id}/result")
+    replay = await post_form(
+        client, f"/orders/{order_id}/verify", {"code": code}, token_from=f"/orders/{order_id}/result"
+    )
     assert replay.status_code == 303  # the replay shows the result, and charges nothing more
     detail = await client.get("/plan")
     assert "标准级" in detail.text and "2024/01/01 10:30:00 – 2024/02/01 23:59:59" in detail.text

@@ -6,14 +6,13 @@ from datetime import datetime
 from urllib.parse import urlparse
 
 from litestar import Controller, Request, get, post
+from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from models.i18n import LOCALES
 from models.services import accounts, ledger
 from models.services.errors import DomainError
-from litestar.di import Provide
-
 from web.auth import provide_account, sign_in, sign_out
 from web.forms import error_dict, form_data
 from web.rendering import page
@@ -33,7 +32,11 @@ class AccountController(Controller):
 
     @get("/login")
     async def login_form(self, request: Request, next_: str | None = Parameter(query="next", default=None)) -> Template:
-        return page(request, "account/login.html", {"next": safe_next(next_), "asked_to_sign_in": bool(next_), "errors": {}, "login": ""})
+        return page(
+            request,
+            "account/login.html",
+            {"next": safe_next(next_), "asked_to_sign_in": bool(next_), "errors": {}, "login": ""},
+        )
 
     @post("/login")
     async def login(self, request: Request, now: datetime) -> Template | Redirect:
@@ -41,13 +44,23 @@ class AccountController(Controller):
         settings = request.app.state.settings
         try:
             account_id = await accounts.authenticate(
-                data.get("login", ""), data.get("password", ""), now,
-                max_failures=settings.login_failures_before_throttle, throttle_seconds=settings.login_throttle_seconds,
+                data.get("login", ""),
+                data.get("password", ""),
+                now,
+                max_failures=settings.login_failures_before_throttle,
+                throttle_seconds=settings.login_throttle_seconds,
             )
         except DomainError as exc:
-            return page(request, "account/login.html",
-                        {"next": safe_next(data.get("next")), "errors": error_dict(exc, "login"),
-                         "login": data.get("login", "")}, status_code=exc.status_code)
+            return page(
+                request,
+                "account/login.html",
+                {
+                    "next": safe_next(data.get("next")),
+                    "errors": error_dict(exc, "login"),
+                    "login": data.get("login", ""),
+                },
+                status_code=exc.status_code,
+            )
         sign_in(request, account_id)
         return Redirect(path=safe_next(data.get("next")), status_code=303)
 
@@ -65,4 +78,6 @@ class AccountController(Controller):
 
     @get("/balance", dependencies={"account": Provide(provide_account)})
     async def balance(self, request: Request, account: dict) -> Template:
-        return page(request, "account/balance.html", {"account": account, "entries": await ledger.entries(account["id"])})
+        return page(
+            request, "account/balance.html", {"account": account, "entries": await ledger.entries(account["id"])}
+        )

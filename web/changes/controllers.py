@@ -30,8 +30,10 @@ BACK = "/plan/change"
 
 def _level_options(current: str) -> list[tuple[str, str, str | None, bool]]:
     """Both paid levels as radios; the current one is shown, marked and not selectable."""
-    return [(level, level_name(level), _("当前规格") if level == current else None, level == current)
-            for level in (STANDARD, PREMIUM)]
+    return [
+        (level, level_name(level), _("当前规格") if level == current else None, level == current)
+        for level in (STANDARD, PREMIUM)
+    ]
 
 
 async def change_page(request: Request, account: dict, state: PlanState, now: datetime) -> Template:
@@ -40,8 +42,14 @@ async def change_page(request: Request, account: dict, state: PlanState, now: da
     errors = {name: _(message) for name, message in offer.errors.items()}
     refusal = offer.refusal
     context = {
-        "account": account, "state": state, "offer": offer, "quote": offer.quote, "kind": offer.kind,
-        "target": offer.target, "current_level": offer.current_level, "errors": errors,
+        "account": account,
+        "state": state,
+        "offer": offer,
+        "quote": offer.quote,
+        "kind": offer.kind,
+        "target": offer.target,
+        "current_level": offer.current_level,
+        "errors": errors,
         "level_options": _level_options(offer.current_level),
         "refusal": _(refusal.message, **refusal.params) if refusal else None,
     }
@@ -49,10 +57,24 @@ async def change_page(request: Request, account: dict, state: PlanState, now: da
     return page(request, "changes/change.html", context, block="preview", status_code=status)
 
 
-def _spec_context(account: dict, state: PlanState, quote: changes.ChangeQuote, *, request_key: str,
-                  errors: dict | None = None, agree: bool = False) -> dict:
-    return {"account": account, "state": state, "quote": quote, "kind": quote.kind, "errors": errors or {},
-            "request_key": request_key, "agree": agree}
+def _spec_context(
+    account: dict,
+    state: PlanState,
+    quote: changes.ChangeQuote,
+    *,
+    request_key: str,
+    errors: dict | None = None,
+    agree: bool = False,
+) -> dict:
+    return {
+        "account": account,
+        "state": state,
+        "quote": quote,
+        "kind": quote.kind,
+        "errors": errors or {},
+        "request_key": request_key,
+        "agree": agree,
+    }
 
 
 class ChangeController(Controller):
@@ -79,7 +101,9 @@ class ChangeController(Controller):
             quote = await changes.quote(account, kind, now)
         except DomainError:
             return Redirect(path=BACK, status_code=303)  # the change page says why
-        return page(request, "changes/spec.html", _spec_context(account, state, quote, request_key=secrets.token_hex(16)))
+        return page(
+            request, "changes/spec.html", _spec_context(account, state, quote, request_key=secrets.token_hex(16))
+        )
 
     async def _confirm(self, request: Request, account: dict, kind: str, now: datetime):
         """确认变更: (order id, None) when done, or (None, the spec page again) when something must be fixed."""
@@ -104,8 +128,9 @@ class ChangeController(Controller):
         if not agreed:
             errors["agree"] = _("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
         state = await plan_state(account["partner"], now)
-        context = _spec_context(account, state, quote, request_key=request_key or secrets.token_hex(16),
-                                errors=errors, agree=agreed)
+        context = _spec_context(
+            account, state, quote, request_key=request_key or secrets.token_hex(16), errors=errors, agree=agreed
+        )
         return None, page(request, "changes/spec.html", context, status_code=409 if changed else 400)
 
     @get("/upgrade/spec")

@@ -25,13 +25,27 @@ def gateway_of(request: Request) -> SandboxGateway:
     return SandboxGateway(request.app.state.settings.secret_bytes)
 
 
-async def pay_context(account: dict, order: dict, now: datetime, errors: dict | None = None,
-                      method: str | None = None, coupon: str | None = None) -> dict:
-    usable = [] if order["method"] == "partner" and order["payer"] else await coupons.usable(
-        account["id"], to_decimal(order["list_fen"]), now)
-    return {"account": account, "order": order, "coupons": usable, "errors": errors or {},
-            "method": method or order["method"] or "balance",
-            "coupon": coupon if coupon is not None else str(order["coupon"] or "")}
+async def pay_context(
+    account: dict,
+    order: dict,
+    now: datetime,
+    errors: dict | None = None,
+    method: str | None = None,
+    coupon: str | None = None,
+) -> dict:
+    usable = (
+        []
+        if order["method"] == "partner" and order["payer"]
+        else await coupons.usable(account["id"], to_decimal(order["list_fen"]), now)
+    )
+    return {
+        "account": account,
+        "order": order,
+        "coupons": usable,
+        "errors": errors or {},
+        "method": method or order["method"] or "balance",
+        "coupon": coupon if coupon is not None else str(order["coupon"] or ""),
+    }
 
 
 class OrdersController(Controller):
@@ -40,14 +54,21 @@ class OrdersController(Controller):
 
     @get("/")
     async def list_orders(self, request: Request, account: dict) -> Template:
-        return page(request, "orders/list.html", {
-            "account": account, "orders": await orders.list_for(account),
-            "awaiting": await orders.awaiting_partner_payment(account) if account["is_main"] else [],
-        })
+        return page(
+            request,
+            "orders/list.html",
+            {
+                "account": account,
+                "orders": await orders.list_for(account),
+                "awaiting": await orders.awaiting_partner_payment(account) if account["is_main"] else [],
+            },
+        )
 
     @get("/{order_id:str}")
     async def detail(self, request: Request, account: dict, order_id: str) -> Template:
-        return page(request, "orders/detail.html", {"account": account, "order": await orders.get_for(account, order_id)})
+        return page(
+            request, "orders/detail.html", {"account": account, "order": await orders.get_for(account, order_id)}
+        )
 
     @get("/{order_id:str}/pay")
     async def pay_page(self, request: Request, account: dict, order_id: str, now: datetime) -> Template | Redirect:
@@ -75,11 +96,30 @@ class OrdersController(Controller):
             return Redirect(path=f"/orders/{order_id}/verify", status_code=303)
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
 
-    async def _verify_page(self, request: Request, account: dict, order: dict, *, errors: dict | None = None,
-                           sent_to: str | None = None, channel: str = "phone", status_code: int = 200) -> Template:
-        return page(request, "orders/verify.html", {
-            "account": account, "order": order, "destinations": verification.destinations(account),
-            "errors": errors or {}, "sent_to": sent_to, "channel": channel}, status_code=status_code)
+    async def _verify_page(
+        self,
+        request: Request,
+        account: dict,
+        order: dict,
+        *,
+        errors: dict | None = None,
+        sent_to: str | None = None,
+        channel: str = "phone",
+        status_code: int = 200,
+    ) -> Template:
+        return page(
+            request,
+            "orders/verify.html",
+            {
+                "account": account,
+                "order": order,
+                "destinations": verification.destinations(account),
+                "errors": errors or {},
+                "sent_to": sent_to,
+                "channel": channel,
+            },
+            status_code=status_code,
+        )
 
     @get("/{order_id:str}/verify")
     async def verify_page(self, request: Request, account: dict, order_id: str) -> Template | Redirect:
@@ -96,21 +136,30 @@ class OrdersController(Controller):
         try:
             sent_to = await verification.send_code(account, order_id, channel, now)
         except DomainError as exc:
-            return await self._verify_page(request, account, order, errors=error_dict(exc, "channel"),
-                                           channel=channel, status_code=exc.status_code)
+            return await self._verify_page(
+                request, account, order, errors=error_dict(exc, "channel"), channel=channel, status_code=exc.status_code
+            )
         if channel == "email":  # the code is in the outbox; by e-mail too when CONSOLE_SMTP_URL is set
             await deliver_email(request.app.state.settings.smtp_url, now)
         return await self._verify_page(request, account, order, sent_to=sent_to, channel=channel)
 
     @post("/{order_id:str}/verify")
-    async def confirm_payment(self, request: Request, account: dict, order_id: str, now: datetime) -> Template | Redirect:
+    async def confirm_payment(
+        self, request: Request, account: dict, order_id: str, now: datetime
+    ) -> Template | Redirect:
         data = await form_data(request)
         try:
             await payments.pay_verified(account, order_id, data.get("code", ""), now)
         except DomainError as exc:
             order = await orders.get_for(account, order_id)
-            return await self._verify_page(request, account, order, errors=error_dict(exc, "code"),
-                                           channel=data.get("channel", "phone"), status_code=exc.status_code)
+            return await self._verify_page(
+                request,
+                account,
+                order,
+                errors=error_dict(exc, "code"),
+                channel=data.get("channel", "phone"),
+                status_code=exc.status_code,
+            )
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
 
     @get("/{order_id:str}/result")
@@ -140,10 +189,15 @@ class SandboxGatewayController(Controller):
     @get("/{order_id:str}", dependencies={"account": Provide(provide_account)})
     async def checkout(self, request: Request, account: dict, order_id: str, amount_fen: int, token: str) -> Template:
         order = await orders.get_for(account, order_id)
-        if not gateway_of(request).verify({"order_id": order_id, "amount_fen": str(amount_fen), "purpose": "checkout"}, token):
+        if not gateway_of(request).verify(
+            {"order_id": order_id, "amount_fen": str(amount_fen), "purpose": "checkout"}, token
+        ):
             raise DomainError(_("支付链接无效或已被修改。"))
-        return page(request, "payments/sandbox.html", {"account": account, "order": order, "amount_fen": amount_fen,
-                                                        "token": token})
+        return page(
+            request,
+            "payments/sandbox.html",
+            {"account": account, "order": order, "amount_fen": amount_fen, "token": token},
+        )
 
     @post("/{order_id:str}", dependencies={"account": Provide(provide_account)})
     async def decide(self, request: Request, account: dict, order_id: str, now: datetime) -> Redirect:
@@ -152,8 +206,10 @@ class SandboxGatewayController(Controller):
         gateway = gateway_of(request)
         if data.get("decision") != "pay":
             return Redirect(path=f"/orders/{order_id}/pay?cancelled=1", status_code=303)
-        if not gateway.verify({"order_id": order_id, "amount_fen": data.get("amount_fen", ""), "purpose": "checkout"},
-                              data.get("token", "")):
+        if not gateway.verify(
+            {"order_id": order_id, "amount_fen": data.get("amount_fen", ""), "purpose": "checkout"},
+            data.get("token", ""),
+        ):
             raise DomainError(_("支付链接无效或已被修改。"))
         payload, signature = gateway.notification(order_id, order["due_fen"])
         await payments.online_notification(gateway, payload, signature, now)
@@ -164,8 +220,9 @@ class SandboxGatewayController(Controller):
         """The callback as the payment site sends it: form fields plus an X-Signature header."""
         payload = await form_data(request)
         try:
-            order = await payments.online_notification(gateway_of(request), payload,
-                                                       request.headers.get("x-signature", ""), now)
+            order = await payments.online_notification(
+                gateway_of(request), payload, request.headers.get("x-signature", ""), now
+            )
         except DomainError as exc:
             return Response(content={"ok": False, "error": exc.message}, status_code=exc.status_code)
         return Response(content={"ok": True, "order_id": order["id"], "status": order["status"]})

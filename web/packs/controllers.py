@@ -22,7 +22,11 @@ def offer_context(account: dict, offer: packs.PackOffer, raw_count: str, errors:
     if offer.error is not None:
         errors.update(error_dict(offer.error, "count"))
     return {
-        "account": account, "offer": offer, "state": offer.state, "count": raw_count, "errors": errors,
+        "account": account,
+        "offer": offer,
+        "state": offer.state,
+        "count": raw_count,
+        "errors": errors,
         "refusal": _(offer.refusal.message, **offer.refusal.params) if offer.refusal else None,
     }
 
@@ -42,8 +46,9 @@ class PacksController(Controller):
         status = offer_status(offer)
         if status != 200 and offer.refusal is None and is_htmx(request):
             status = 200  # a live preview of a half-typed number: htmx swaps only 2xx, the block says what is wrong
-        return page(request, "packs/index.html", offer_context(account, offer, raw_count), block="preview",
-                    status_code=status)
+        return page(
+            request, "packs/index.html", offer_context(account, offer, raw_count), block="preview", status_code=status
+        )
 
     @get("/")
     async def pack_page(self, request: Request, account: dict, now: datetime) -> Template:
@@ -56,8 +61,9 @@ class PacksController(Controller):
         raw_count = request.query_params.get("count", "")
         offer = await packs.offer(account, raw_count, now)
         if offer.refusal is not None or offer.error is not None:
-            return page(request, "packs/index.html", offer_context(account, offer, raw_count),
-                        status_code=offer_status(offer))
+            return page(
+                request, "packs/index.html", offer_context(account, offer, raw_count), status_code=offer_status(offer)
+            )
         context = offer_context(account, offer, raw_count)
         context["request_key"] = secrets.token_hex(16)
         return page(request, "packs/confirm.html", context)
@@ -78,8 +84,9 @@ class PacksController(Controller):
             error = None
         offer = await packs.offer(account, raw_count, now)
         if offer.refusal is not None or offer.error is not None:  # nothing to confirm: back to the pack page
-            return page(request, "packs/index.html", offer_context(account, offer, raw_count),
-                        status_code=offer_status(offer))
+            return page(
+                request, "packs/index.html", offer_context(account, offer, raw_count), status_code=offer_status(offer)
+            )
         if error is None:
             errors, status = {"agree": _("请阅读并勾选同意《合作伙伴支持计划服务协议》。")}, 400
         else:

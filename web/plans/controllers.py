@@ -21,5 +21,6 @@ class PlanController(Controller):
     @get("/")
     async def detail(self, request: Request, account: dict, now: datetime) -> Template:
         state = await plan_state(account["partner"], now)
-        return page(request, "plans/detail.html",
-                    {"state": state, "items": SERVICE_ITEMS[state.level], "account": account})
+        return page(
+            request, "plans/detail.html", {"state": state, "items": SERVICE_ITEMS[state.level], "account": account}
+        )

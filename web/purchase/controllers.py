@@ -36,8 +36,13 @@ def purchase_context(account: dict, level: str, months: int | None, errors: dict
     ok = not errors
     start, end = purchase.preview_period(now, months) if ok else (None, None)
     return {
-        "account": account, "level": level, "months": months, "errors": errors,
-        "amount": purchase.amount(level, months) if ok else None, "start": start, "end": end,
+        "account": account,
+        "level": level,
+        "months": months,
+        "errors": errors,
+        "amount": purchase.amount(level, months) if ok else None,
+        "start": start,
+        "end": end,
         "level_options": [(STANDARD, level_name(STANDARD), None, False), (PREMIUM, level_name(PREMIUM), None, False)],
     }
 

@@ -36,16 +36,23 @@ def _months(values) -> tuple[int | None, dict[str, str]]:
     return months, {}
 
 
-def renew_context(account: dict, info: renewal.RenewPage, months: int | None, errors: dict[str, str],
-                  request_key: str) -> dict:
+def renew_context(
+    account: dict, info: renewal.RenewPage, months: int | None, errors: dict[str, str], request_key: str
+) -> dict:
     if info.last is None or info.refusal:  # the page says why there is nothing to choose; no field errors
         errors = {}
     quote = renewal.quote_for(info.last, months) if info.last and not errors else None
     return {
-        "account": account, "state": info.state, "last": info.last, "months": months, "errors": errors,
-        "quote": quote, "items": SERVICE_ITEMS[info.last["level"]] if info.last else [],
+        "account": account,
+        "state": info.state,
+        "last": info.last,
+        "months": months,
+        "errors": errors,
+        "quote": quote,
+        "items": SERVICE_ITEMS[info.last["level"]] if info.last else [],
         "refusal": _(info.refusal.message, **info.refusal.params) if info.refusal else None,
-        "not_renewable": _(renewal.NOT_RENEWABLE), "request_key": request_key,
+        "not_renewable": _(renewal.NOT_RENEWABLE),
+        "request_key": request_key,
     }
 
 
@@ -99,13 +106,25 @@ class RenewController(Controller):
             if not state.current:  # the plan ended meanwhile: the detail page has no setting to show it beside
                 raise
             errors = error_dict(exc, "auto_renew")
-            return page(request, "plans/detail.html", {
-                "state": state, "items": SERVICE_ITEMS[state.level], "account": account, "errors": errors,
-                "auto_errors": errors, "auto_form": {"auto_renew": enabled, "auto_renew_months": months},
-            }, status_code=exc.status_code)
+            return page(
+                request,
+                "plans/detail.html",
+                {
+                    "state": state,
+                    "items": SERVICE_ITEMS[state.level],
+                    "account": account,
+                    "errors": errors,
+                    "auto_errors": errors,
+                    "auto_form": {"auto_renew": enabled, "auto_renew_months": months},
+                },
+                status_code=exc.status_code,
+            )
         if state.auto_renew:
-            flash(request, _("自动续费已开启：到期前7天起从余额自动续费%(term)s。", term=term_label(state.auto_renew_months)),
-                  "success")
+            flash(
+                request,
+                _("自动续费已开启：到期前7天起从余额自动续费%(term)s。", term=term_label(state.auto_renew_months)),
+                "success",
+            )
         else:
             flash(request, _("自动续费已关闭。"), "success")
         return Redirect(path="/plan", status_code=303)

@@ -33,7 +33,9 @@ def severity_options(level: str) -> list[tuple[str, str, None, bool]]:
     for choice in tickets.severity_choices(level):
         label = _(choice.name)
         if choice.response_minutes is not None:
-            label = _("%(severity)s（响应时间%(target)s）", severity=label, target=response_target(choice.response_minutes))
+            label = _(
+                "%(severity)s（响应时间%(target)s）", severity=label, target=response_target(choice.response_minutes)
+            )
         options.append((choice.key, label, None, False))
     return options
 
@@ -44,10 +46,13 @@ def kind_options(state) -> list[tuple[str, str, str, bool]]:
     elif state.level == PREMIUM:
         technical = _("不限数量")
     else:
-        technical = _("本月剩余 %(left)s 个（共 %(total)s 个），每提交一个使用1个配额", left=state.tickets_left,
-                      total=state.quota)
-    return [(tickets.TECHNICAL, _(tickets.KIND_NAMES[tickets.TECHNICAL]), technical, state.level == BASIC),
-            (tickets.BUSINESS, _(tickets.KIND_NAMES[tickets.BUSINESS]), _("不限数量"), False)]
+        technical = _(
+            "本月剩余 %(left)s 个（共 %(total)s 个），每提交一个使用1个配额", left=state.tickets_left, total=state.quota
+        )
+    return [
+        (tickets.TECHNICAL, _(tickets.KIND_NAMES[tickets.TECHNICAL]), technical, state.level == BASIC),
+        (tickets.BUSINESS, _(tickets.KIND_NAMES[tickets.BUSINESS]), _("不限数量"), False),
+    ]
 
 
 async def tickets_context(account: dict, now: datetime, values: dict | None = None, errors: dict | None = None) -> dict:
@@ -56,13 +61,20 @@ async def tickets_context(account: dict, now: datetime, values: dict | None = No
     if not values["kind"] and state.level == BASIC:
         values["kind"] = tickets.BUSINESS
     return {
-        "account": account, "state": state, "values": values, "errors": errors or {},
-        "kind_options": kind_options(state), "severity_options": severity_options(state.level),
+        "account": account,
+        "state": state,
+        "values": values,
+        "errors": errors or {},
+        "kind_options": kind_options(state),
+        "severity_options": severity_options(state.level),
         "tickets": await tickets.list_for_partner(account["partner"]),
         "total": await tickets.count_for_partner(account["partner"]),
-        "list_limit": tickets.LIST_LIMIT, "title_max": tickets.TITLE_MAX, "description_max": tickets.DESCRIPTION_MAX,
+        "list_limit": tickets.LIST_LIMIT,
+        "title_max": tickets.TITLE_MAX,
+        "description_max": tickets.DESCRIPTION_MAX,
         "packs_offered": tickets.packs_offered(state.level),
-        "kind_names": tickets.KIND_NAMES, "severity_names": SEVERITY_NAMES,
+        "kind_names": tickets.KIND_NAMES,
+        "severity_names": SEVERITY_NAMES,
     }
 
 
@@ -88,8 +100,13 @@ class TicketsController(Controller):
         data = await form_data(request)
         try:
             ticket_id, created = await tickets.submit(
-                account, kind=data.get("kind"), severity=data.get("severity"), title=data.get("title"),
-                description=data.get("description"), now=now)
+                account,
+                kind=data.get("kind"),
+                severity=data.get("severity"),
+                title=data.get("title"),
+                description=data.get("description"),
+                now=now,
+            )
         except DomainError as exc:
             context = await tickets_context(account, now, data, errors_of(exc))
             return page(request, "tickets/index.html", context, status_code=exc.status_code)

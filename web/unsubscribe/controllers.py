@@ -28,17 +28,35 @@ def parse_moment(value: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def form_page(request: Request, account: dict, quote: unsubscribe.UnsubscribeQuote | None, *,
-              values: dict | None = None, errors: dict | None = None, notice: str | None = None,
-              refusal: str | None = None, status_code: int = 200) -> Template:
+def form_page(
+    request: Request,
+    account: dict,
+    quote: unsubscribe.UnsubscribeQuote | None,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    notice: str | None = None,
+    refusal: str | None = None,
+    status_code: int = 200,
+) -> Template:
     values = values or {}
-    return page(request, "unsubscribe/form.html", {
-        "account": account, "quote": quote, "errors": errors or {}, "notice": notice, "refusal": refusal,
-        "reason": values.get("reason", ""), "comment": values.get("comment", ""),
-        "confirmed": values.get("confirm") == "yes",
-        "reason_options": [(code, _(label), None, False) for code, label in unsubscribe.REASONS.items()],
-        "comment_max": unsubscribe.COMMENT_MAX,
-    }, status_code=status_code)
+    return page(
+        request,
+        "unsubscribe/form.html",
+        {
+            "account": account,
+            "quote": quote,
+            "errors": errors or {},
+            "notice": notice,
+            "refusal": refusal,
+            "reason": values.get("reason", ""),
+            "comment": values.get("comment", ""),
+            "confirmed": values.get("confirm") == "yes",
+            "reason_options": [(code, _(label), None, False) for code, label in unsubscribe.REASONS.items()],
+            "comment_max": unsubscribe.COMMENT_MAX,
+        },
+        status_code=status_code,
+    )
 
 
 class UnsubscribeController(Controller):
@@ -61,14 +79,26 @@ class UnsubscribeController(Controller):
         if not problems:
             try:
                 outcome = await unsubscribe.submit(
-                    account, reason=values["reason"], comment=values["comment"], confirmed=True,
-                    period_key=data.get("periods"), computed_at=parse_moment(data.get("computed_at")),
-                    now=now, quota=quota_of(request))
+                    account,
+                    reason=values["reason"],
+                    comment=values["comment"],
+                    confirmed=True,
+                    period_key=data.get("periods"),
+                    computed_at=parse_moment(data.get("computed_at")),
+                    now=now,
+                    quota=quota_of(request),
+                )
                 return Redirect(path=f"/plan/unsubscribe/result/{outcome.unsubscription_id}", status_code=303)
             except unsubscribe.QuoteStale as exc:
                 values["confirm"] = None  # the new amounts must be confirmed again
-                return form_page(request, account, exc.fresh, values=values, notice=_(exc.message, **exc.params),
-                                 status_code=exc.status_code)
+                return form_page(
+                    request,
+                    account,
+                    exc.fresh,
+                    values=values,
+                    notice=_(exc.message, **exc.params),
+                    status_code=exc.status_code,
+                )
             except unsubscribe.AlreadyBasic as exc:
                 return form_page(request, account, None, refusal=_(exc.message), status_code=exc.status_code)
         errors: dict[str, str] = {}
