@@ -5,7 +5,7 @@ CONSOLE := $(VENV)/bin/partner-console
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CONSOLE_DATABASE_URL ?= sqlite:///$(CURDIR)/var/console.sqlite3
 
-.PHONY: run install catalogs system-deps test test-unit test-e2e test-postgres messages bench
+.PHONY: run install catalogs system-deps lint format test test-unit test-e2e test-postgres messages bench
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,7 +35,17 @@ system-deps:
 PG_DIR := /tmp/partner-console-pg-test
 PG_PORT ?= $(shell python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-test: install system-deps
+# The formatter, the linter and the type checker; `make test` runs this first, so CI checks it.
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint system-deps
 	$(PY) tools/catalogs.py check
 	$(PY) -m pytest tests/unit -q
 	$(MAKE) --no-print-directory test-postgres
@@ -45,7 +55,7 @@ test-postgres: install
 	@url=$$(tools/pg_test_server.sh start $(PG_DIR) $(PG_PORT)) && \
 	trap 'tools/pg_test_server.sh stop $(PG_DIR)' EXIT && \
 	echo "unit tests on $$url" && \
-	CONSOLE_TEST_PG_URL=$$url $(PY) -m pytest tests/unit -q -k "not rules"
+	CONSOLE_TEST_PG_URL=$$url $(PY) -m pytest tests/unit -q -m db
 
 test-unit: install
 	$(PY) -m pytest tests/unit -q

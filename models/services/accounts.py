@@ -9,12 +9,19 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from models.db import write_transaction
-from models.services.errors import Conflict, DomainError, N_, NotFound
+from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.tables import Account, LoginAttempt, Partner
 
 _hasher = PasswordHasher()
 # Verifying against this when the login is unknown takes as long as a real check.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Tests swap in cheap argon2 parameters; production keeps argon2's default cost."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("not-a-real-password")
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 
 
@@ -38,19 +45,30 @@ def _check_password(password: str) -> None:
         raise DomainError(N_("密码至少8个字符。"), field="password")
 
 
-async def _insert_account(*, login: str, password: str, partner_id: int, is_main: bool, company: str,
-                          phone: str, email: str, now: datetime) -> int:
+async def _insert_account(
+    *, login: str, password: str, partner_id: int, is_main: bool, company: str, phone: str, email: str, now: datetime
+) -> int:
     if await Account.exists().where(Account.login == login):
         raise Conflict(N_("帐号 %(login)s 已被占用。"), field="login", login=login)
     rows = await Account.insert(
-        Account(login=login, password_hash=_hasher.hash(password), partner=partner_id, is_main=is_main,
-                company_name=company.strip(), phone=phone, email=email, balance_fen=0, created_at=now)
+        Account(
+            login=login,
+            password_hash=_hasher.hash(password),
+            partner=partner_id,
+            is_main=is_main,
+            company_name=company.strip(),
+            phone=phone,
+            email=email,
+            balance_fen=0,
+            created_at=now,
+        )
     ).returning(Account.id)
     return rows[0]["id"]
 
 
-async def create_partner(login: str, password: str, company: str, now: datetime, *, certified: bool = False,
-                         phone: str = "", email: str = "") -> int:
+async def create_partner(
+    login: str, password: str, company: str, now: datetime, *, certified: bool = False, phone: str = "", email: str = ""
+) -> int:
     login = _check_login(login)
     _check_password(password)
     if not company.strip():
@@ -59,22 +77,43 @@ async def create_partner(login: str, password: str, company: str, now: datetime,
         partner = await Partner.insert(
             Partner(company_name=company.strip(), certified=certified, created_at=now)
         ).returning(Partner.id)
-        return await _insert_account(login=login, password=password, partner_id=partner[0]["id"], is_main=True,
-                                     company=company, phone=phone, email=email, now=now)
+        return await _insert_account(
+            login=login,
+            password=password,
+            partner_id=partner[0]["id"],
+            is_main=True,
+            company=company,
+            phone=phone,
+            email=email,
+            now=now,
+        )
 
 
-async def create_member(login: str, main_login: str, password: str, company: str, phone: str, email: str,
-                        now: datetime) -> int:
+async def create_member(
+    login: str, main_login: str, password: str, company: str, phone: str, email: str, now: datetime
+) -> int:
     login = _check_login(login)
     _check_password(password)
     if not company.strip():
         raise DomainError(N_("请输入公司名称。"), field="company")
     async with write_transaction():
-        main = await Account.select(Account.partner).where((Account.login == main_login) & Account.is_main.eq(True)).first()
+        main = (
+            await Account.select(Account.partner)
+            .where((Account.login == main_login) & Account.is_main.eq(True))
+            .first()
+        )
         if main is None:
             raise NotFound(N_("主帐号 %(login)s 不存在。"), field="partner", login=main_login)
-        return await _insert_account(login=login, password=password, partner_id=main["partner"], is_main=False,
-                                     company=company, phone=phone, email=email, now=now)
+        return await _insert_account(
+            login=login,
+            password=password,
+            partner_id=main["partner"],
+            is_main=False,
+            company=company,
+            phone=phone,
+            email=email,
+            now=now,
+        )
 
 
 async def certify(main_login: str, certified: bool = True) -> None:
@@ -84,8 +123,9 @@ async def certify(main_login: str, certified: bool = True) -> None:
     await Partner.update({Partner.certified: certified}).where(Partner.id == main["partner"])
 
 
-async def authenticate(login: str, password: str, now: datetime, *, max_failures: int = 10,
-                       throttle_seconds: int = 30) -> int:
+async def authenticate(
+    login: str, password: str, now: datetime, *, max_failures: int = 10, throttle_seconds: int = 30
+) -> int:
     """Returns the account id. After `max_failures` wrong tries in a row for one login, each further try
     must wait `throttle_seconds` after the last failure: slow for a guesser, a short wait for the owner."""
     login = login.strip()
@@ -118,11 +158,15 @@ async def authenticate(login: str, password: str, now: datetime, *, max_failures
 
 
 async def get_account(account_id: int) -> dict | None:
-    return await Account.select(
-        Account.all_columns(exclude=[Account.password_hash]),
-        Account.partner.company_name.as_alias("partner_company"),
-        Account.partner.certified.as_alias("partner_certified"),
-    ).where(Account.id == account_id).first()
+    return (
+        await Account.select(
+            Account.all_columns(exclude=[Account.password_hash]),
+            Account.partner.company_name.as_alias("partner_company"),
+            Account.partner.certified.as_alias("partner_certified"),
+        )
+        .where(Account.id == account_id)
+        .first()
+    )
 
 
 async def account_by_login(login: str) -> dict:
