@@ -6,30 +6,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from models.enums import CouponKind, Level
+
 from .money import ZERO, round_fen, to_decimal
 from .periods import YEAR_TERMS, require_term
 
-BASIC = "basic"
-STANDARD = "standard"
-PREMIUM = "premium"
-LEVELS: tuple[str, ...] = (BASIC, STANDARD, PREMIUM)
 #: Higher rank = more service; a change to a higher rank is an upgrade.
-LEVEL_RANK: dict[str, int] = {BASIC: 0, STANDARD: 1, PREMIUM: 2}
-#: Levels that can be bought (Basic is what a company has without a plan).
-PAID_LEVELS: tuple[str, ...] = (STANDARD, PREMIUM)
+LEVEL_RANK: dict[str, int] = {Level.BASIC: 0, Level.STANDARD: 1, Level.PREMIUM: 2}
 
 PACK_MIN = 1
 PACK_MAX = 99
 
-VOUCHER = "voucher"
-DISCOUNT = "discount"
 
-
-def require_level(level: str) -> str:
-    """Return `level` or raise ValueError: an unknown level must never be priced."""
-    if level not in LEVEL_RANK:
-        raise ValueError(f"Unknown plan level: {level!r} (allowed: {', '.join(LEVELS)}).")
-    return level
+def require_level(level: str) -> Level:
+    """Return `level` as a Level or raise ValueError: an unknown level must never be priced."""
+    try:
+        return Level(level)
+    except ValueError:
+        raise ValueError(f"Unknown plan level: {level!r} (allowed: {', '.join(Level)}).") from None
 
 
 def is_upgrade(old_level: str, new_level: str) -> bool:
@@ -74,10 +68,10 @@ DEFAULT_CATALOG = Catalog()
 
 def monthly_price(level: str, catalog: Catalog = DEFAULT_CATALOG) -> Decimal:
     """Monthly list price of a level; Basic is free."""
-    require_level(level)
-    if level == STANDARD:
+    level = require_level(level)
+    if level == Level.STANDARD:
         return to_decimal(catalog.standard_monthly_fen)
-    if level == PREMIUM:
+    if level == Level.PREMIUM:
         return to_decimal(catalog.premium_monthly_fen)
     return ZERO
 
@@ -102,21 +96,21 @@ def pack_price(count: int, catalog: Catalog = DEFAULT_CATALOG) -> Decimal:
 class Coupon:
     """A voucher (fixed amount off, optional minimum) or a discount coupon (rate such as 0.9)."""
 
-    kind: str
+    kind: CouponKind
     amount: Decimal | None = None
     min_amount: Decimal | None = None
     rate: Decimal | None = None
     expires_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        if self.kind == VOUCHER:
+        if self.kind == CouponKind.VOUCHER:
             if not isinstance(self.amount, Decimal) or not self.amount > 0:
                 raise ValueError("A voucher needs a positive Decimal amount.")
-        elif self.kind == DISCOUNT:
+        elif self.kind == CouponKind.DISCOUNT:
             if not isinstance(self.rate, Decimal) or not (0 < self.rate < 1):
                 raise ValueError("A discount coupon needs a Decimal rate strictly between 0 and 1 (e.g. 0.9).")
         else:
-            raise ValueError(f"Unknown coupon kind: {self.kind!r} (allowed: {VOUCHER}, {DISCOUNT}).")
+            raise ValueError(f"Unknown coupon kind: {self.kind!r} (allowed: {', '.join(CouponKind)}).")
         if self.min_amount is not None and (not isinstance(self.min_amount, Decimal) or self.min_amount < 0):
             raise ValueError("A coupon's minimum amount must be a non-negative Decimal.")
 
@@ -140,10 +134,21 @@ def apply_coupon(amount: Decimal, coupon: Coupon | None) -> tuple[Decimal, Decim
     amount = round_fen(amount)
     if coupon is None:
         return ZERO, amount
-    if coupon.kind == VOUCHER:
+    if coupon.kind == CouponKind.VOUCHER:
         assert coupon.amount is not None
         discount = round_fen(min(coupon.amount, max(amount, ZERO)))
         return discount, amount - discount
     assert coupon.rate is not None
     due = round_fen(amount * coupon.rate)
     return amount - due, due
+
+
+# Kept for callers still being converted: use Level and CouponKind (models.enums) instead.
+BASIC = Level.BASIC
+STANDARD = Level.STANDARD
+PREMIUM = Level.PREMIUM
+LEVELS: tuple[Level, ...] = tuple(Level)
+#: Levels that can be bought (Basic is what a company has without a plan).
+PAID_LEVELS: tuple[Level, ...] = (Level.STANDARD, Level.PREMIUM)
+VOUCHER = CouponKind.VOUCHER
+DISCOUNT = CouponKind.DISCOUNT

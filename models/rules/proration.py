@@ -145,12 +145,12 @@ def _quotes(
     with localcontext(prec=PRECISION):
         for p in _live(periods, now):
             require_term(p.months)
-            ahead, total, share = _fraction(p.start, p.end, now)
+            ahead, hours, share = _fraction(p.start, p.end, now)
             new_price = list_price(new_level, p.months, catalog)
             new_share = new_price * share
             old_unused = unused_value(p.charges, now)
             raw = (new_share - old_unused) * sign
-            lines.append((p, ahead, total, share, new_price, new_share, old_unused, raw))
+            lines.append((p, ahead, hours, share, new_price, new_share, old_unused, raw))
         raw_total = sum((line[-1] for line in lines), _NIL)
     total = max(ZERO, round_fen(raw_total))
     amounts = _allocate(total, [line[-1] for line in lines])

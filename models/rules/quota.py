@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from .pricing import BASIC, DEFAULT_CATALOG, PREMIUM, STANDARD, Catalog, require_level
+from models.enums import Level
+
+from .pricing import DEFAULT_CATALOG, Catalog, require_level
 
 
 def monthly_quota(level: str, packs_this_month: int, catalog: Catalog = DEFAULT_CATALOG) -> int | None:
     """Technical tickets allowed this natural month: None = unlimited (Premium), 0 for Basic,
     Standard 30 + 10 per add-on pack paid this month (packs lapse at the month's end)."""
-    require_level(level)
+    level = require_level(level)
     if packs_this_month < 0:
         raise ValueError(f"packs_this_month must be >= 0, got {packs_this_month}")
-    if level == PREMIUM:
+    if level == Level.PREMIUM:
         return None
-    if level == BASIC:
+    if level == Level.BASIC:
         return 0
-    assert level == STANDARD
+    assert level == Level.STANDARD
     return catalog.standard_monthly_tickets + catalog.pack_tickets * packs_this_month
 
 
@@ -34,4 +36,4 @@ def can_submit_technical(quota: int | None, used: int) -> bool:
 
 def can_buy_packs(level: str) -> bool:
     """Only a Standard plan can buy ticket add-on packs."""
-    return require_level(level) == STANDARD
+    return require_level(level) == Level.STANDARD

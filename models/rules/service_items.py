@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from models.rules.pricing import BASIC, PREMIUM, STANDARD
+from models.enums import N_, Level, Severity
 
-
-def N_(message: str) -> str:
-    return message
-
-
-SEVERITIES = ("down", "impaired", "system", "general")
-SEVERITY_NAMES = {
-    "down": N_("生产系统不可用"),
-    "impaired": N_("生产系统异常"),
-    "system": N_("系统异常"),
-    "general": N_("一般性故障"),
-}
 # Response targets in minutes; Premium's are an assumption of SPEC.md §2.
-RESPONSE_MINUTES = {
-    STANDARD: {"down": 30, "impaired": 180, "system": 240, "general": 960},
-    PREMIUM: {"down": 15, "impaired": 60, "system": 120, "general": 480},
+RESPONSE_MINUTES: dict[str, dict[str, int]] = {
+    Level.STANDARD: {Severity.DOWN: 30, Severity.IMPAIRED: 180, Severity.SYSTEM: 240, Severity.GENERAL: 960},
+    Level.PREMIUM: {Severity.DOWN: 15, Severity.IMPAIRED: 60, Severity.SYSTEM: 120, Severity.GENERAL: 480},
 }
 
 _BUSINESS = (N_("业务类支持"), N_("7x24小时 工单、电话"))
 
 SERVICE_ITEMS: dict[str, list[tuple[str, str]]] = {
-    BASIC: [_BUSINESS],
-    STANDARD: [
+    Level.BASIC: [_BUSINESS],
+    Level.STANDARD: [
         _BUSINESS,
         (N_("致命严重性/响应时间"), N_("生产系统不可用-30分钟 生产系统异常-3小时 系统异常-4小时 一般性故障-16小时")),
         (N_("云产品架构咨询"), N_("每年4个工作日云产品架构咨询服务，每次以邮件申请")),
@@ -36,7 +24,7 @@ SERVICE_ITEMS: dict[str, list[tuple[str, str]]] = {
         (N_("IM企业群支持"), N_("支持")),
         (N_("问题解决优先级"), N_("一般")),
     ],
-    PREMIUM: [
+    Level.PREMIUM: [
         _BUSINESS,
         (N_("致命严重性/响应时间"), N_("生产系统不可用-15分钟 生产系统异常-1小时 系统异常-2小时 一般性故障-8小时")),
         (N_("云产品架构咨询"), N_("每年8个工作日云产品架构咨询服务，每次以邮件申请")),

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
 
 from models.db import is_postgres, write_transaction
+from models.enums import SEVERITY_NAMES, Level, Severity, TicketType
+from models.records import Account, Ticket
 from models.rules import quota as quota_rules
-from models.rules.pricing import BASIC, STANDARD
-from models.rules.service_items import RESPONSE_MINUTES, SEVERITIES, SEVERITY_NAMES
+from models.rules.service_items import RESPONSE_MINUTES
 from models.services.errors import N_, Conflict, DomainError
 from models.services.plans import plan_state
-from models.tables import Partner, Ticket
+from models.tables import Partner
+from models.tables import Ticket as TicketTable
 
-TECHNICAL = "technical"
-BUSINESS = "business"
-TICKET_KINDS: tuple[str, ...] = (TECHNICAL, BUSINESS)
-KIND_NAMES = {TECHNICAL: N_("技术类"), BUSINESS: N_("业务类")}
+_E = TypeVar("_E", bound=StrEnum)
+
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
 #: The same ticket sent again by the same account this soon (a double click, a resent form) is the first one.
@@ -50,9 +52,17 @@ class QuotaUsedUp(Conflict):
     """No technical ticket left this month (or none at all on Basic): 409."""
 
 
+@dataclass(frozen=True, slots=True)
+class ListedTicket:
+    """A ticket in the company's list, with the login of the account that submitted it."""
+
+    ticket: Ticket
+    login: str
+
+
 @dataclass(frozen=True)
 class SeverityChoice:
-    key: str
+    key: Severity
     name: str  # message id
     response_minutes: int | None  # the plan's response target; None where the plan has none (Basic)
 
@@ -60,7 +70,7 @@ class SeverityChoice:
 def severity_choices(level: str) -> list[SeverityChoice]:
     """The four severities with the response target of the plan's service items (SPEC.md §2)."""
     targets = RESPONSE_MINUTES.get(level, {})
-    return [SeverityChoice(key, SEVERITY_NAMES[key], targets.get(key)) for key in SEVERITIES]
+    return [SeverityChoice(key, SEVERITY_NAMES[key], targets.get(key)) for key in Severity]
 
 
 def _clean_text(value: object) -> str:
@@ -70,14 +80,22 @@ def _clean_text(value: object) -> str:
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def check(kind: object, severity: object, title: object, description: object) -> tuple[str, str, str, str]:
+def _member(enum: type[_E], value: object) -> _E | None:
+    """The member of `enum` whose value is `value` (as text), or None."""
+    try:
+        return enum(str(value or ""))
+    except ValueError:
+        return None
+
+
+def check(kind: object, severity: object, title: object, description: object) -> tuple[TicketType, Severity, str, str]:
     """The cleaned fields, or InvalidTicket naming every bad field."""
     problems: list[DomainError] = []
-    kind, severity = str(kind or ""), str(severity or "")
+    ticket_type, ticket_severity = _member(TicketType, kind), _member(Severity, severity)
     title, description = _clean_text(title), _clean_text(description)
-    if kind not in TICKET_KINDS:
+    if ticket_type is None:
         problems.append(DomainError(N_("请选择工单类型：技术类或业务类。"), field="kind"))
-    if severity not in SEVERITIES:
+    if ticket_severity is None:
         problems.append(DomainError(N_("请选择严重性。"), field="severity"))
     if not title:
         problems.append(DomainError(N_("请输入标题。"), field="title"))
@@ -98,86 +116,83 @@ def check(kind: object, severity: object, title: object, description: object) ->
                 length=f"{len(description):,}",
             )
         )
-    if problems:
+    if problems or ticket_type is None or ticket_severity is None:
         raise InvalidTicket(problems)
-    return kind, severity, title, description
+    return ticket_type, ticket_severity, title, description
 
 
 def technical_refusal(level: str, quota: int | None, used: int) -> QuotaUsedUp | None:
     """Why one more technical ticket does not fit this month, or None."""
     if quota_rules.can_submit_technical(quota, used):
         return None
-    if level == BASIC:
+    if level == Level.BASIC:
         return QuotaUsedUp(BASIC_NO_TECHNICAL, field="kind")
     return QuotaUsedUp(QUOTA_USED_UP, field="kind", quota=quota)
 
 
 async def submit(
-    account: dict, *, kind: object, severity: object, title: object, description: object, now: datetime
+    account: Account, *, kind: object, severity: object, title: object, description: object, now: datetime
 ) -> tuple[int, bool]:
     """Files a ticket; returns (ticket id, created). Counting this month's technical tickets and inserting the new
     one happen under one lock, so the quota cannot be overrun by concurrent submissions."""
-    kind, severity, title, description = check(kind, severity, title, description)
+    ticket_type, ticket_severity, title, description = check(kind, severity, title, description)
     # Whole seconds: the month window ends at 23:59:59, so a ticket at 23:59:59.5 must not fall between months.
     created_at = now.replace(microsecond=0)
     async with write_transaction():
         if is_postgres():  # one ticket count at a time per company (SQLite: IMMEDIATE already serializes)
-            await Partner.select(Partner.id).where(Partner.id == account["partner"]).lock_rows()
+            await Partner.select(Partner.id).where(Partner.id == account.partner).lock_rows()
         same = (
-            await Ticket.select(Ticket.id)
+            await TicketTable.select(TicketTable.id)
             .where(
-                (Ticket.account == account["id"])
-                & (Ticket.kind == kind)
-                & (Ticket.severity == severity)
-                & (Ticket.title == title)
-                & (Ticket.description == description)
-                & (Ticket.created_at >= created_at - DUPLICATE_WINDOW)
+                (TicketTable.account == account.id)
+                & (TicketTable.kind == ticket_type)
+                & (TicketTable.severity == ticket_severity)
+                & (TicketTable.title == title)
+                & (TicketTable.description == description)
+                & (TicketTable.created_at >= created_at - DUPLICATE_WINDOW)
             )
-            .order_by(Ticket.id, ascending=False)
+            .order_by(TicketTable.id, ascending=False)
             .first()
         )
         if same:
             return same["id"], False
-        if kind == TECHNICAL:
-            state = await plan_state(account["partner"], created_at)
+        if ticket_type == TicketType.TECHNICAL:
+            state = await plan_state(account.partner, created_at)
             refused = technical_refusal(state.level, state.quota, state.tickets_used)
             if refused:
                 raise refused
-        rows = await Ticket.insert(
-            Ticket(
-                account=account["id"],
-                partner=account["partner"],
-                kind=kind,
-                severity=severity,
+        rows = await TicketTable.insert(
+            TicketTable(
+                account=account.id,
+                partner=account.partner,
+                kind=ticket_type,
+                severity=ticket_severity,
                 title=title,
                 description=description,
                 created_at=created_at,
             )
-        ).returning(Ticket.id)
+        ).returning(TicketTable.id)
     return rows[0]["id"], True
 
 
-async def list_for_partner(partner_id: int, limit: int = LIST_LIMIT) -> list[dict]:
+async def list_for_partner(partner_id: int, limit: int = LIST_LIMIT) -> list[ListedTicket]:
     """The company's tickets, newest first, with the login that submitted each."""
-    return (
-        await Ticket.select(
-            Ticket.id,
-            Ticket.kind,
-            Ticket.severity,
-            Ticket.title,
-            Ticket.created_at,
-            Ticket.account.login.as_alias("login"),
+    rows = (
+        await TicketTable.select(
+            *TicketTable.all_columns(),
+            TicketTable.account.login.as_alias("login"),
         )
-        .where(Ticket.partner == partner_id)
-        .order_by(Ticket.id, ascending=False)
+        .where(TicketTable.partner == partner_id)
+        .order_by(TicketTable.id, ascending=False)
         .limit(limit)
     )
+    return [ListedTicket(Ticket.from_row(row), row["login"]) for row in rows]
 
 
 async def count_for_partner(partner_id: int) -> int:
-    return await Ticket.count().where(Ticket.partner == partner_id)
+    return await TicketTable.count().where(TicketTable.partner == partner_id)
 
 
 def packs_offered(level: str) -> bool:
     """Whether the page links to 购买工单增购包 (Standard only)."""
-    return level == STANDARD
+    return level == Level.STANDARD

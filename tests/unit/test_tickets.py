@@ -128,10 +128,10 @@ async def test_standard_allows_30_technical_tickets_then_refuses_but_business_go
     with pytest.raises(tickets.QuotaUsedUp) as refused:
         await submit(account, START)
     assert refused.value.status_code == 409 and refused.value.field == "kind" and "30" in str(refused.value)
-    assert await technical(account["partner"]) == 30
+    assert await technical(account.partner) == 30
     _, created = await submit(account, START, kind="business")
     assert created
-    state = await plan_state(account["partner"], START)
+    state = await plan_state(account.partner, START)
     assert (state.tickets_used, state.quota, state.tickets_left) == (30, 30, 0)
 
 
@@ -142,7 +142,7 @@ async def test_a_pack_bought_when_used_up_lets_10_more_through(demo):
     await use_up(account, 10, START + timedelta(hours=2))
     with pytest.raises(tickets.QuotaUsedUp):
         await submit(account, START + timedelta(hours=2))
-    assert await technical(account["partner"]) == 40
+    assert await technical(account.partner) == 40
 
 
 async def test_basic_has_no_technical_tickets(demo):
@@ -157,8 +157,8 @@ async def test_basic_has_no_technical_tickets(demo):
 async def test_premium_is_not_capped(demo):
     account = await buy_plan(level="premium")
     await use_up(account, 35, START)
-    assert await technical(account["partner"]) == 35
-    assert (await plan_state(account["partner"], START)).quota is None
+    assert await technical(account.partner) == 35
+    assert (await plan_state(account.partner, START)).quota is None
 
 
 async def test_the_quota_is_the_companys_shared_by_its_accounts(demo):
@@ -168,8 +168,8 @@ async def test_the_quota_is_the_companys_shared_by_its_accounts(demo):
     await submit(main, START)
     with pytest.raises(tickets.QuotaUsedUp):
         await submit(ops, START)
-    listed = await tickets.list_for_partner(ops["partner"])
-    assert len(listed) == 30 and listed[0]["login"] == "partner-a" and listed[1]["login"] == "partner-a-ops"
+    listed = await tickets.list_for_partner(ops.partner)
+    assert len(listed) == 30 and listed[0].login == "partner-a" and listed[1].login == "partner-a-ops"
 
 
 # ------------------------------------------------------------------------------ the month, in Beijing time
@@ -182,17 +182,17 @@ async def test_the_quota_resets_at_midnight_on_the_1st_beijing_time(demo):
         await submit(account, datetime(2024, 1, 31, 15, 59, 59, tzinfo=UTC))  # still January in Beijing
     # 23:30 UTC on the 31st is 07:30 on 1 February in Beijing: a new month, 30 again
     await submit(account, datetime(2024, 1, 31, 23, 30, tzinfo=UTC))
-    february = await plan_state(account["partner"], bj(2024, 2, 1, 8, 0))
+    february = await plan_state(account.partner, bj(2024, 2, 1, 8, 0))
     assert (february.tickets_used, february.quota) == (1, 30)
-    january = await plan_state(account["partner"], bj(2024, 1, 31, 23, 59, 59))
+    january = await plan_state(account.partner, bj(2024, 1, 31, 23, 59, 59))
     assert (january.tickets_used, january.quota) == (30, 30)
 
 
 async def test_a_ticket_in_the_last_second_of_the_month_counts_in_that_month(demo):
     account = await buy_plan(months=3)
     await submit(account, bj(2024, 1, 31, 23, 59, 59, 700_000))
-    assert (await plan_state(account["partner"], bj(2024, 1, 31, 12, 0))).tickets_used == 1
-    assert (await plan_state(account["partner"], bj(2024, 2, 1, 0, 0))).tickets_used == 0
+    assert (await plan_state(account.partner, bj(2024, 1, 31, 12, 0))).tickets_used == 1
+    assert (await plan_state(account.partner, bj(2024, 2, 1, 0, 0))).tickets_used == 0
 
 
 async def test_packs_paid_on_the_last_day_lapse_at_midnight(demo):
@@ -220,7 +220,7 @@ async def test_two_submissions_of_the_last_unit_leave_one_ticket(demo):
     created = [r for r in results if isinstance(r, tuple)]
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(created) == 1 and len(refused) == 1 and isinstance(refused[0], tickets.QuotaUsedUp), results
-    assert await technical(account["partner"]) == 30
+    assert await technical(account.partner) == 30
 
 
 async def test_many_concurrent_submissions_never_overrun_the_quota(demo):
@@ -231,7 +231,7 @@ async def test_many_concurrent_submissions_never_overrun_the_quota(demo):
     )
     assert sum(isinstance(r, tuple) for r in results) == 3
     assert all(isinstance(r, (tuple, Conflict)) for r in results), results
-    assert await technical(account["partner"]) == 30
+    assert await technical(account.partner) == 30
 
 
 async def test_the_same_ticket_sent_twice_is_filed_once(demo):
@@ -335,7 +335,7 @@ async def test_used_up_refuses_a_technical_ticket_and_links_to_packs(client, dem
     assert refused.status_code == 409
     assert "本月技术类工单配额（30个）已用完" in refused.text and 'id="kind-error"' in refused.text
     assert 'href="/plan/packs"' in refused.text and "购买工单增购包" in refused.text
-    assert await technical(account["partner"]) == 30
+    assert await technical(account.partner) == 30
     business = await post_form(client, "/tickets", form(kind="business"))
     assert business.status_code == 303
 

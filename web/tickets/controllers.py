@@ -9,11 +9,11 @@ from litestar.di import Provide
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from models.rules.pricing import BASIC, PREMIUM
-from models.rules.service_items import SEVERITY_NAMES
+from models.enums import SEVERITY_NAMES, TICKET_TYPE_NAMES, Level, TicketType
+from models.records import Account
 from models.services import tickets
 from models.services.errors import DomainError
-from models.services.plans import plan_state
+from models.services.plans import PlanState, plan_state
 from web.auth import provide_account
 from web.forms import error_dict, form_data
 from web.i18n import _
@@ -29,7 +29,7 @@ def response_target(minutes: int) -> str:
 
 
 def severity_options(level: str) -> list[tuple[str, str, None, bool]]:
-    options = []
+    options: list[tuple[str, str, None, bool]] = []
     for choice in tickets.severity_choices(level):
         label = _(choice.name)
         if choice.response_minutes is not None:
@@ -40,40 +40,51 @@ def severity_options(level: str) -> list[tuple[str, str, None, bool]]:
     return options
 
 
-def kind_options(state) -> list[tuple[str, str, str, bool]]:
-    if state.level == BASIC:
+def kind_options(state: PlanState) -> list[tuple[str, str, str, bool]]:
+    if state.level == Level.BASIC:
         technical = _("基础级仅支持业务类工单，不能提交技术类工单。")
-    elif state.level == PREMIUM:
+    elif state.level == Level.PREMIUM:
         technical = _("不限数量")
     else:
         technical = _(
             "本月剩余 %(left)s 个（共 %(total)s 个），每提交一个使用1个配额", left=state.tickets_left, total=state.quota
         )
     return [
-        (tickets.TECHNICAL, _(tickets.KIND_NAMES[tickets.TECHNICAL]), technical, state.level == BASIC),
-        (tickets.BUSINESS, _(tickets.KIND_NAMES[tickets.BUSINESS]), _("不限数量"), False),
+        (
+            TicketType.TECHNICAL,
+            _(TICKET_TYPE_NAMES[TicketType.TECHNICAL]),
+            technical,
+            state.level == Level.BASIC,
+        ),
+        (TicketType.BUSINESS, _(TICKET_TYPE_NAMES[TicketType.BUSINESS]), _("不限数量"), False),
     ]
 
 
-async def tickets_context(account: dict, now: datetime, values: dict | None = None, errors: dict | None = None) -> dict:
-    state = await plan_state(account["partner"], now)
-    values = {field: (values or {}).get(field, "") for field in FIELDS}
-    if not values["kind"] and state.level == BASIC:
-        values["kind"] = tickets.BUSINESS
+async def tickets_context(
+    account: Account,
+    now: datetime,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, object]:
+    state = await plan_state(account.partner, now)
+    shown = {field: (values or {}).get(field, "") for field in FIELDS}
+    if not shown["kind"] and state.level == Level.BASIC:
+        shown["kind"] = TicketType.BUSINESS
     return {
         "account": account,
         "state": state,
-        "values": values,
+        "is_basic": state.level == Level.BASIC,
+        "values": shown,
         "errors": errors or {},
         "kind_options": kind_options(state),
         "severity_options": severity_options(state.level),
-        "tickets": await tickets.list_for_partner(account["partner"]),
-        "total": await tickets.count_for_partner(account["partner"]),
+        "tickets": await tickets.list_for_partner(account.partner),
+        "total": await tickets.count_for_partner(account.partner),
         "list_limit": tickets.LIST_LIMIT,
         "title_max": tickets.TITLE_MAX,
         "description_max": tickets.DESCRIPTION_MAX,
         "packs_offered": tickets.packs_offered(state.level),
-        "kind_names": tickets.KIND_NAMES,
+        "kind_names": TICKET_TYPE_NAMES,
         "severity_names": SEVERITY_NAMES,
     }
 
@@ -92,11 +103,11 @@ class TicketsController(Controller):
     dependencies = {"account": Provide(provide_account)}
 
     @get("/")
-    async def index(self, request: Request, account: dict, now: datetime) -> Template:
+    async def index(self, request: Request, account: Account, now: datetime) -> Template:
         return page(request, "tickets/index.html", await tickets_context(account, now))
 
     @post("/")
-    async def submit(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def submit(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         data = await form_data(request)
         try:
             ticket_id, created = await tickets.submit(
