@@ -15,6 +15,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from models.records import Account
 from models.rules.pricing import PREMIUM, STANDARD
 from models.services import changes
 from models.services.errors import DomainError
@@ -36,7 +37,7 @@ def _level_options(current: str) -> list[tuple[str, str, str | None, bool]]:
     ]
 
 
-async def change_page(request: Request, account: dict, state: PlanState, now: datetime) -> Template:
+async def change_page(request: Request, account: Account, state: PlanState, now: datetime) -> Template:
     """更改合作伙伴支持计划 for a running plan: the change on offer with its live preview, or why not."""
     offer = await changes.options(account, state, request.query_params.get("level"), now)
     errors = {name: _(message) for name, message in offer.errors.items()}
@@ -58,7 +59,7 @@ async def change_page(request: Request, account: dict, state: PlanState, now: da
 
 
 def _spec_context(
-    account: dict,
+    account: Account,
     state: PlanState,
     quote: changes.ChangeQuote,
     *,
@@ -84,16 +85,16 @@ class ChangeController(Controller):
     dependencies = {"account": Provide(provide_account)}
 
     @get("/upgrade/confirm")
-    async def upgrade_confirm(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def upgrade_confirm(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         """购买确认 without JavaScript (with it, the same question is a dialog on the change page)."""
-        state = await plan_state(account["partner"], now)
+        state = await plan_state(account.partner, now)
         offer = await changes.options(account, state, request.query_params.get("level"), now)
         if offer.kind != changes.UPGRADE or offer.refusal or offer.errors:
             return Redirect(path=BACK, status_code=303)
         return page(request, "changes/confirm.html", {"account": account, "state": state, "quote": offer.quote})
 
-    async def _spec_page(self, request: Request, account: dict, kind: str, now: datetime) -> Template | Redirect:
-        state = await plan_state(account["partner"], now)
+    async def _spec_page(self, request: Request, account: Account, kind: str, now: datetime) -> Template | Redirect:
+        state = await plan_state(account.partner, now)
         offered, target = changes.TARGETS.get(state.level, (None, None))
         if offered != kind or request.query_params.get("level", target) != target:
             return Redirect(path=BACK, status_code=303)
@@ -105,7 +106,7 @@ class ChangeController(Controller):
             request, "changes/spec.html", _spec_context(account, state, quote, request_key=secrets.token_hex(16))
         )
 
-    async def _confirm(self, request: Request, account: dict, kind: str, now: datetime):
+    async def _confirm(self, request: Request, account: Account, kind: str, now: datetime):
         """确认变更: (order id, None) when done, or (None, the spec page again) when something must be fixed."""
         data = await form_data(request)
         quote_id, request_key = parse_int(data.get("quote_id")), data.get("request_key") or None
@@ -115,7 +116,7 @@ class ChangeController(Controller):
                 try:
                     if kind == changes.UPGRADE:
                         return await changes.place_upgrade(account, quote_id, request_key, now), None
-                    return (await changes.downgrade(account, quote_id, request_key, now))["id"], None
+                    return (await changes.downgrade(account, quote_id, request_key, now)).id, None
                 except changes.QuoteChanged:
                     quote, changed = await changes.requote(account, kind, quote_id, now)
             else:
@@ -127,31 +128,31 @@ class ChangeController(Controller):
             errors.update(error_dict(changed, "quote"))
         if not agreed:
             errors["agree"] = _("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
-        state = await plan_state(account["partner"], now)
+        state = await plan_state(account.partner, now)
         context = _spec_context(
             account, state, quote, request_key=request_key or secrets.token_hex(16), errors=errors, agree=agreed
         )
         return None, page(request, "changes/spec.html", context, status_code=409 if changed else 400)
 
     @get("/upgrade/spec")
-    async def upgrade_spec(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def upgrade_spec(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         return await self._spec_page(request, account, changes.UPGRADE, now)
 
     @post("/upgrade/spec")
-    async def place_upgrade(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def place_upgrade(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         order_id, response = await self._confirm(request, account, changes.UPGRADE, now)
         return Redirect(path=f"/orders/{order_id}/pay", status_code=303) if order_id else response
 
     @get("/downgrade/spec")
-    async def downgrade_spec(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def downgrade_spec(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         return await self._spec_page(request, account, changes.DOWNGRADE, now)
 
     @post("/downgrade/spec")
-    async def downgrade(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def downgrade(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         order_id, response = await self._confirm(request, account, changes.DOWNGRADE, now)
         return Redirect(path=f"/plan/change/downgrade/{order_id}/result", status_code=303) if order_id else response
 
     @get("/downgrade/{order_id:str}/result")
-    async def downgrade_result(self, request: Request, account: dict, order_id: str) -> Template:
+    async def downgrade_result(self, request: Request, account: Account, order_id: str) -> Template:
         order, fresh = await changes.downgrade_result(account, order_id)
         return page(request, "changes/result.html", {"account": fresh, "order": order})

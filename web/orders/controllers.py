@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from models.records import Account
 from models.rules.money import to_decimal
 from models.services import coupons, orders, payments, verification
 from models.services.errors import DomainError
@@ -26,7 +27,7 @@ def gateway_of(request: Request) -> SandboxGateway:
 
 
 async def pay_context(
-    account: dict,
+    account: Account,
     order: dict,
     now: datetime,
     errors: dict | None = None,
@@ -35,16 +36,16 @@ async def pay_context(
 ) -> dict:
     usable = (
         []
-        if order["method"] == "partner" and order["payer"]
-        else await coupons.usable(account["id"], to_decimal(order["list_fen"]), now)
+        if order.method == "partner" and order.payer
+        else await coupons.usable(account.id, to_decimal(order.list_fen), now)
     )
     return {
         "account": account,
         "order": order,
         "coupons": usable,
         "errors": errors or {},
-        "method": method or order["method"] or "balance",
-        "coupon": coupon if coupon is not None else str(order["coupon"] or ""),
+        "method": method or order.method or "balance",
+        "coupon": coupon if coupon is not None else str(order.coupon or ""),
     }
 
 
@@ -53,45 +54,47 @@ class OrdersController(Controller):
     dependencies = {"account": Provide(provide_account)}
 
     @get("/")
-    async def list_orders(self, request: Request, account: dict) -> Template:
+    async def list_orders(self, request: Request, account: Account) -> Template:
         return page(
             request,
             "orders/list.html",
             {
                 "account": account,
                 "orders": await orders.list_for(account),
-                "awaiting": await orders.awaiting_partner_payment(account) if account["is_main"] else [],
+                "awaiting": await orders.awaiting_partner_payment(account) if account.is_main else [],
             },
         )
 
     @get("/{order_id:str}")
-    async def detail(self, request: Request, account: dict, order_id: str) -> Template:
+    async def detail(self, request: Request, account: Account, order_id: str) -> Template:
         return page(
             request, "orders/detail.html", {"account": account, "order": await orders.get_for(account, order_id)}
         )
 
     @get("/{order_id:str}/pay")
-    async def pay_page(self, request: Request, account: dict, order_id: str, now: datetime) -> Template | Redirect:
+    async def pay_page(self, request: Request, account: Account, order_id: str, now: datetime) -> Template | Redirect:
         order = await orders.get_for(account, order_id)
-        if order["status"] != orders.PENDING or order["account"] != account["id"]:
+        if order.status != orders.PENDING or order.account != account.id:
             return Redirect(path=f"/orders/{order_id}/result", status_code=303)
         return page(request, "orders/pay.html", await pay_context(account, order, now))
 
     @post("/{order_id:str}/pay")
-    async def choose_method(self, request: Request, account: dict, order_id: str, now: datetime) -> Template | Redirect:
+    async def choose_method(
+        self, request: Request, account: Account, order_id: str, now: datetime
+    ) -> Template | Redirect:
         data = await form_data(request)
         method, coupon = data.get("method", ""), data.get("coupon", "")
         try:
             order = await payments.choose(account, order_id, method, parse_int(coupon) if coupon else None, now)
         except DomainError as exc:
             order = await orders.get_for(account, order_id)
-            if order["status"] != orders.PENDING:
+            if order.status != orders.PENDING:
                 return Redirect(path=f"/orders/{order_id}/result", status_code=303)
             context = await pay_context(account, order, now, error_dict(exc, "method"), method, coupon)
             context["shortfall"] = isinstance(exc, InsufficientBalance)
             return page(request, "orders/pay.html", context, status_code=exc.status_code)
         if method == "online":
-            return Redirect(path=gateway_of(request).checkout_url(order_id, order["due_fen"]), status_code=303)
+            return Redirect(path=gateway_of(request).checkout_url(order_id, order.due_fen), status_code=303)
         if method == "balance":
             return Redirect(path=f"/orders/{order_id}/verify", status_code=303)
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
@@ -99,7 +102,7 @@ class OrdersController(Controller):
     async def _verify_page(
         self,
         request: Request,
-        account: dict,
+        account: Account,
         order: dict,
         *,
         errors: dict | None = None,
@@ -122,14 +125,14 @@ class OrdersController(Controller):
         )
 
     @get("/{order_id:str}/verify")
-    async def verify_page(self, request: Request, account: dict, order_id: str) -> Template | Redirect:
+    async def verify_page(self, request: Request, account: Account, order_id: str) -> Template | Redirect:
         order = await orders.get_for(account, order_id)
-        if order["status"] != orders.PENDING:
+        if order.status != orders.PENDING:
             return Redirect(path=f"/orders/{order_id}/result", status_code=303)
         return await self._verify_page(request, account, order)
 
     @post("/{order_id:str}/verify/send")
-    async def send_code(self, request: Request, account: dict, order_id: str, now: datetime) -> Template:
+    async def send_code(self, request: Request, account: Account, order_id: str, now: datetime) -> Template:
         data = await form_data(request)
         order = await orders.get_for(account, order_id)
         channel = data.get("channel", "")
@@ -145,7 +148,7 @@ class OrdersController(Controller):
 
     @post("/{order_id:str}/verify")
     async def confirm_payment(
-        self, request: Request, account: dict, order_id: str, now: datetime
+        self, request: Request, account: Account, order_id: str, now: datetime
     ) -> Template | Redirect:
         data = await form_data(request)
         try:
@@ -163,17 +166,17 @@ class OrdersController(Controller):
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
 
     @get("/{order_id:str}/result")
-    async def result(self, request: Request, account: dict, order_id: str) -> Template:
+    async def result(self, request: Request, account: Account, order_id: str) -> Template:
         order = await orders.get_for(account, order_id)
         return page(request, "orders/result.html", {"account": account, "order": order})
 
     @post("/{order_id:str}/cancel")
-    async def cancel(self, request: Request, account: dict, order_id: str, now: datetime) -> Redirect:
+    async def cancel(self, request: Request, account: Account, order_id: str, now: datetime) -> Redirect:
         await orders.cancel(account, order_id, now)
         return Redirect(path=f"/orders/{order_id}", status_code=303)
 
     @get("/{order_id:str}/contract")
-    async def contract(self, request: Request, account: dict, order_id: str, download: bool = False) -> Template:
+    async def contract(self, request: Request, account: Account, order_id: str, download: bool = False) -> Template:
         order = await orders.get_for(account, order_id)
         response = page(request, "orders/contract.html", {"account": account, "order": order})
         if download:
@@ -187,7 +190,9 @@ class SandboxGatewayController(Controller):
     path = "/payments/sandbox"
 
     @get("/{order_id:str}", dependencies={"account": Provide(provide_account)})
-    async def checkout(self, request: Request, account: dict, order_id: str, amount_fen: int, token: str) -> Template:
+    async def checkout(
+        self, request: Request, account: Account, order_id: str, amount_fen: int, token: str
+    ) -> Template:
         order = await orders.get_for(account, order_id)
         if not gateway_of(request).verify(
             {"order_id": order_id, "amount_fen": str(amount_fen), "purpose": "checkout"}, token
@@ -200,7 +205,7 @@ class SandboxGatewayController(Controller):
         )
 
     @post("/{order_id:str}", dependencies={"account": Provide(provide_account)})
-    async def decide(self, request: Request, account: dict, order_id: str, now: datetime) -> Redirect:
+    async def decide(self, request: Request, account: Account, order_id: str, now: datetime) -> Redirect:
         data = await form_data(request)
         order = await orders.get_for(account, order_id)
         gateway = gateway_of(request)
@@ -211,7 +216,7 @@ class SandboxGatewayController(Controller):
             data.get("token", ""),
         ):
             raise DomainError(_("支付链接无效或已被修改。"))
-        payload, signature = gateway.notification(order_id, order["due_fen"])
+        payload, signature = gateway.notification(order_id, order.due_fen)
         await payments.online_notification(gateway, payload, signature, now)
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
 
@@ -225,4 +230,4 @@ class SandboxGatewayController(Controller):
             )
         except DomainError as exc:
             return Response(content={"ok": False, "error": exc.message}, status_code=exc.status_code)
-        return Response(content={"ok": True, "order_id": order["id"], "status": order["status"]})
+        return Response(content={"ok": True, "order_id": order.id, "status": order.status})

@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from models.records import Account
 from models.services import packs
 from models.services.errors import DomainError
 from web.auth import provide_account
@@ -17,7 +18,7 @@ from web.i18n import _
 from web.rendering import is_htmx, page
 
 
-def offer_context(account: dict, offer: packs.PackOffer, raw_count: str, errors: dict | None = None) -> dict:
+def offer_context(account: Account, offer: packs.PackOffer, raw_count: str, errors: dict | None = None) -> dict:
     errors = dict(errors or {})
     if offer.error is not None:
         errors.update(error_dict(offer.error, "count"))
@@ -41,7 +42,7 @@ class PacksController(Controller):
     path = "/plan/packs"
     dependencies = {"account": Provide(provide_account)}
 
-    async def _pack_page(self, request: Request, account: dict, raw_count: str, now: datetime) -> Template:
+    async def _pack_page(self, request: Request, account: Account, raw_count: str, now: datetime) -> Template:
         offer = await packs.offer(account, raw_count, now)
         status = offer_status(offer)
         if status != 200 and offer.refusal is None and is_htmx(request):
@@ -51,12 +52,12 @@ class PacksController(Controller):
         )
 
     @get("/")
-    async def pack_page(self, request: Request, account: dict, now: datetime) -> Template:
+    async def pack_page(self, request: Request, account: Account, now: datetime) -> Template:
         """购买工单增购包: 增购包个数 with the price previewed live (the whole page, or the preview block for htmx)."""
         return await self._pack_page(request, account, request.query_params.get("count", "1"), now)
 
     @get("/confirm")
-    async def confirm_page(self, request: Request, account: dict, now: datetime) -> Template:
+    async def confirm_page(self, request: Request, account: Account, now: datetime) -> Template:
         """立即购买 → 订单确认: the amount and the agreement."""
         raw_count = request.query_params.get("count", "")
         offer = await packs.offer(account, raw_count, now)
@@ -69,7 +70,7 @@ class PacksController(Controller):
         return page(request, "packs/confirm.html", context)
 
     @post("/confirm")
-    async def place_order(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def place_order(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         """去购买: the pending order, then the shared payment page."""
         data = await form_data(request)
         raw_count = data.get("count", "")

@@ -8,6 +8,7 @@ from litestar import Controller, Request, get
 from litestar.di import Provide
 from litestar.response import Template
 
+from models.records import Account
 from models.rules.service_items import SERVICE_ITEMS
 from models.services.plans import plan_state
 from web.auth import provide_account
@@ -19,8 +20,8 @@ class PlanController(Controller):
     dependencies = {"account": Provide(provide_account)}
 
     @get("/")
-    async def detail(self, request: Request, account: dict, now: datetime) -> Template:
-        state = await plan_state(account["partner"], now)
+    async def detail(self, request: Request, account: Account, now: datetime) -> Template:
+        state = await plan_state(account.partner, now)
         return page(
             request, "plans/detail.html", {"state": state, "items": SERVICE_ITEMS[state.level], "account": account}
         )

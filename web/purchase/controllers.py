@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from models.records import Account
 from models.rules.pricing import BASIC, PREMIUM, STANDARD
 from models.services import purchase
 from models.services.errors import DomainError
@@ -32,7 +33,7 @@ def choice_from(values) -> tuple[str, int | None, dict[str, str]]:
     return level, months, errors
 
 
-def purchase_context(account: dict, level: str, months: int | None, errors: dict, now: datetime) -> dict:
+def purchase_context(account: Account, level: str, months: int | None, errors: dict, now: datetime) -> dict:
     ok = not errors
     start, end = purchase.preview_period(now, months) if ok else (None, None)
     return {
@@ -51,12 +52,12 @@ class PurchaseController(Controller):
     path = "/plan/change"
     dependencies = {"account": Provide(provide_account)}
 
-    async def _guard(self, account: dict, now: datetime) -> purchase.PurchaseRefused | None:
+    async def _guard(self, account: Account, now: datetime) -> purchase.PurchaseRefused | None:
         return await purchase.refusal(account, now)
 
     @get("/")
-    async def change_page(self, request: Request, account: dict, now: datetime) -> Template:
-        state = await plan_state(account["partner"], now)
+    async def change_page(self, request: Request, account: Account, now: datetime) -> Template:
+        state = await plan_state(account.partner, now)
         if state.level != BASIC:
             from web.changes.controllers import change_page  # upgrade and downgrade of a running plan
 
@@ -69,7 +70,7 @@ class PurchaseController(Controller):
         return page(request, "purchase/change.html", context, block="preview", status_code=status)
 
     @get("/confirm")
-    async def confirm_page(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def confirm_page(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         level, months, errors = choice_from(request.query_params)
         refused = await self._guard(account, now)
         if errors or refused:
@@ -77,7 +78,7 @@ class PurchaseController(Controller):
         return page(request, "purchase/confirm.html", purchase_context(account, level, months, errors, now))
 
     @get("/spec")
-    async def spec_page(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def spec_page(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         level, months, errors = choice_from(request.query_params)
         if errors or await self._guard(account, now):
             return Redirect(path="/plan/change", status_code=303)
@@ -86,7 +87,7 @@ class PurchaseController(Controller):
         return page(request, "purchase/spec.html", context)
 
     @post("/spec")
-    async def place_order(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def place_order(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         data = await form_data(request)
         level, months, errors = choice_from(data)
         if errors:  # the hidden choice was tampered with: start again from the change page

@@ -16,6 +16,7 @@ from litestar.di import Provide
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from models.records import Account
 from models.rules.service_items import SERVICE_ITEMS
 from models.services import renewal
 from models.services.errors import DomainError
@@ -37,7 +38,7 @@ def _months(values) -> tuple[int | None, dict[str, str]]:
 
 
 def renew_context(
-    account: dict, info: renewal.RenewPage, months: int | None, errors: dict[str, str], request_key: str
+    account: Account, info: renewal.RenewPage, months: int | None, errors: dict[str, str], request_key: str
 ) -> dict:
     if info.last is None or info.refusal:  # the page says why there is nothing to choose; no field errors
         errors = {}
@@ -49,7 +50,7 @@ def renew_context(
         "months": months,
         "errors": errors,
         "quote": quote,
-        "items": SERVICE_ITEMS[info.last["level"]] if info.last else [],
+        "items": SERVICE_ITEMS[info.last.level] if info.last else [],
         "refusal": _(info.refusal.message, **info.refusal.params) if info.refusal else None,
         "not_renewable": _(renewal.NOT_RENEWABLE),
         "request_key": request_key,
@@ -69,14 +70,14 @@ class RenewController(Controller):
     dependencies = {"account": Provide(provide_account)}
 
     @get("/renew")
-    async def renew_page(self, request: Request, account: dict, now: datetime) -> Template:
+    async def renew_page(self, request: Request, account: Account, now: datetime) -> Template:
         months, errors = _months(request.query_params)
         info = await renewal.renew_page(account, now)
         context = renew_context(account, info, months, errors, secrets.token_hex(16))
         return page(request, "renew/renew.html", context, block="preview", status_code=_status(info, errors))
 
     @post("/renew")
-    async def place_order(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def place_order(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         data = await form_data(request)
         months, errors = _months(data)
         request_key = data.get("request_key") or secrets.token_hex(16)
@@ -96,13 +97,13 @@ class RenewController(Controller):
         return page(request, "renew/renew.html", context, status_code=_status(info, errors))
 
     @post("/auto-renew")
-    async def auto_renew(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def auto_renew(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         data = await form_data(request)
         enabled, months = data.get("auto_renew", ""), parse_int(data.get("auto_renew_months"))
         try:
             state = await renewal.set_auto_renew(account, enabled, months, now)
         except DomainError as exc:
-            state = await plan_state(account["partner"], now)
+            state = await plan_state(account.partner, now)
             if not state.current:  # the plan ended meanwhile: the detail page has no setting to show it beside
                 raise
             errors = error_dict(exc, "auto_renew")

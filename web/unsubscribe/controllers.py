@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from models.records import Account
 from models.services import unsubscribe
 from web.auth import provide_account
 from web.forms import error_dict, form_data
@@ -30,7 +31,7 @@ def parse_moment(value: str | None) -> datetime | None:
 
 def form_page(
     request: Request,
-    account: dict,
+    account: Account,
     quote: unsubscribe.UnsubscribeQuote | None,
     *,
     values: dict | None = None,
@@ -64,7 +65,7 @@ class UnsubscribeController(Controller):
     dependencies = {"account": Provide(provide_account)}
 
     @get("/")
-    async def show(self, request: Request, account: dict, now: datetime) -> Template:
+    async def show(self, request: Request, account: Account, now: datetime) -> Template:
         try:
             quote = await unsubscribe.quote(account, now, quota_of(request))
         except unsubscribe.AlreadyBasic as exc:
@@ -72,7 +73,7 @@ class UnsubscribeController(Controller):
         return form_page(request, account, quote)
 
     @post("/")
-    async def submit(self, request: Request, account: dict, now: datetime) -> Template | Redirect:
+    async def submit(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         data = await form_data(request)
         values = {"reason": data.get("reason", ""), "comment": data.get("comment", ""), "confirm": data.get("confirm")}
         problems = unsubscribe.check_form(values["reason"], values["comment"], values["confirm"] == "yes")
@@ -111,10 +112,17 @@ class UnsubscribeController(Controller):
         return form_page(request, account, quote, values=values, errors=errors, status_code=400)
 
     @get("/rules")
-    async def rules(self, request: Request, account: dict) -> Template:
+    async def rules(self, request: Request, account: Account) -> Template:
         return page(request, "unsubscribe/rules.html", {"account": account, "quota": quota_of(request)})
 
     @get("/result/{unsubscription_id:int}")
-    async def result(self, request: Request, account: dict, unsubscription_id: int) -> Template:
-        context = await unsubscribe.result(account, unsubscription_id)
+    async def result(self, request: Request, account: Account, unsubscription_id: int) -> Template:
+        done = await unsubscribe.result(account, unsubscription_id)
+        context = {
+            "unsubscription": done.unsubscription,
+            "reason_text": done.reason_text,
+            "orders": done.orders,
+            "credits": done.credits,
+            "balance_fen": done.balance_fen,
+        }
         return page(request, "unsubscribe/result.html", {"account": account, **context})
