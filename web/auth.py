@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 
-from models.services.accounts import get_account
+from models.records import Account
+from models.services.accounts import find_account
 
 SESSION_KEY = "account_id"
 SIGNED_IN_AT = "signed_in_at"
@@ -27,11 +28,11 @@ def _session_alive(request: Request) -> bool:
     return settings.clock.now() - signed_in_at <= timedelta(seconds=settings.session_max_age)
 
 
-async def provide_account(request: Request) -> dict:
+async def provide_account(request: Request) -> Account:
     account_id = request.session.get(SESSION_KEY) if request.session else None
     account = None
     if isinstance(account_id, int) and _session_alive(request):
-        account = await get_account(account_id)
+        account = await find_account(account_id)
     if account is None:
         raise NotAuthorizedException("sign in")
     return account

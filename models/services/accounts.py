@@ -9,8 +9,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from models.db import write_transaction
+from models.records import Account
 from models.services.errors import N_, Conflict, DomainError, NotFound
-from models.tables import Account, LoginAttempt, Partner
+from models.tables import Account as AccountTable
+from models.tables import LoginAttempt, Partner
 
 _hasher = PasswordHasher()
 # Verifying against this when the login is unknown takes as long as a real check.
@@ -22,6 +24,8 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     global _hasher, _DUMMY_HASH
     _hasher = hasher
     _DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 
 
@@ -48,10 +52,10 @@ def _check_password(password: str) -> None:
 async def _insert_account(
     *, login: str, password: str, partner_id: int, is_main: bool, company: str, phone: str, email: str, now: datetime
 ) -> int:
-    if await Account.exists().where(Account.login == login):
+    if await AccountTable.exists().where(AccountTable.login == login):
         raise Conflict(N_("帐号 %(login)s 已被占用。"), field="login", login=login)
-    rows = await Account.insert(
-        Account(
+    rows = await AccountTable.insert(
+        AccountTable(
             login=login,
             password_hash=_hasher.hash(password),
             partner=partner_id,
@@ -62,7 +66,7 @@ async def _insert_account(
             balance_fen=0,
             created_at=now,
         )
-    ).returning(Account.id)
+    ).returning(AccountTable.id)
     return rows[0]["id"]
 
 
@@ -98,8 +102,8 @@ async def create_member(
         raise DomainError(N_("请输入公司名称。"), field="company")
     async with write_transaction():
         main = (
-            await Account.select(Account.partner)
-            .where((Account.login == main_login) & Account.is_main.eq(True))
+            await AccountTable.select(AccountTable.partner)
+            .where((AccountTable.login == main_login) & AccountTable.is_main.eq(True))
             .first()
         )
         if main is None:
@@ -117,7 +121,7 @@ async def create_member(
 
 
 async def certify(main_login: str, certified: bool = True) -> None:
-    main = await Account.select(Account.partner).where(Account.login == main_login).first()
+    main = await AccountTable.select(AccountTable.partner).where(AccountTable.login == main_login).first()
     if main is None:
         raise NotFound(N_("帐号 %(login)s 不存在。"), login=main_login)
     await Partner.update({Partner.certified: certified}).where(Partner.id == main["partner"])
@@ -137,7 +141,11 @@ async def authenticate(
         if now < wait_until:
             seconds = int((wait_until - now).total_seconds()) + 1
             raise SignInThrottled(N_("登录失败次数过多，请在 %(seconds)s 秒后重试。"), seconds=seconds)
-    account = await Account.select(Account.id, Account.password_hash).where(Account.login == login).first()
+    account = (
+        await AccountTable.select(AccountTable.id, AccountTable.password_hash)
+        .where(AccountTable.login == login)
+        .first()
+    )
     try:
         _hasher.verify(account["password_hash"] if account else _DUMMY_HASH, password)
         ok = account is not None
@@ -152,30 +160,42 @@ async def authenticate(
             ).where(LoginAttempt.login == login)
         else:
             await LoginAttempt.insert(LoginAttempt(login=login[:64], failures=1, last_failed_at=now))
-    if not ok:
+    if not ok or account is None:
         raise SignInRefused(N_("帐号或密码错误。"))
     return account["id"]
 
 
-async def get_account(account_id: int) -> dict | None:
-    return (
-        await Account.select(
-            Account.all_columns(exclude=[Account.password_hash]),
-            Account.partner.company_name.as_alias("partner_company"),
-            Account.partner.certified.as_alias("partner_certified"),
+async def find_account(account_id: int) -> Account | None:
+    row = (
+        await AccountTable.select(
+            *AccountTable.all_columns(exclude=[AccountTable.password_hash]),
+            AccountTable.partner.company_name.as_alias("partner_company"),
+            AccountTable.partner.certified.as_alias("partner_certified"),
         )
-        .where(Account.id == account_id)
+        .where(AccountTable.id == account_id)
         .first()
     )
+    return Account.from_row(row) if row else None
 
 
-async def account_by_login(login: str) -> dict:
-    row = await Account.select(Account.id).where(Account.login == login).first()
+async def get_account(account_id: int) -> Account:
+    account = await find_account(account_id)
+    if account is None:
+        raise NotFound(N_("帐号不存在。"))
+    return account
+
+
+async def account_by_login(login: str) -> Account:
+    row = await AccountTable.select(AccountTable.id).where(AccountTable.login == login).first()
     if row is None:
         raise NotFound(N_("帐号 %(login)s 不存在。"), login=login)
     return await get_account(row["id"])
 
 
-async def main_account_of(partner_id: int) -> dict | None:
-    row = await Account.select(Account.id).where((Account.partner == partner_id) & Account.is_main.eq(True)).first()
+async def main_account_of(partner_id: int) -> Account | None:
+    row = (
+        await AccountTable.select(AccountTable.id)
+        .where((AccountTable.partner == partner_id) & AccountTable.is_main.eq(True))
+        .first()
+    )
     return await get_account(row["id"]) if row else None

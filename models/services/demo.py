@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from models.db import write_transaction
+from models.enums import LedgerKind
 from models.services import accounts, ledger
-from models.tables import Account
+from models.tables import Account as AccountTable
 
 PASSWORD = "demo-pass-2026"
 BALANCE_FEN = 10_000_000  # ¥100,000.00
@@ -64,7 +65,7 @@ DEMO_ACCOUNTS = [
 async def load_demo(now: datetime) -> list[tuple[str, str]]:
     """Creates what is missing; returns (login, description) for every demo account."""
     for login, main, company, certified, phone, email, _ in DEMO_ACCOUNTS:
-        if await Account.exists().where(Account.login == login):
+        if await AccountTable.exists().where(AccountTable.login == login):
             continue
         if main is None:
             account_id = await accounts.create_partner(
@@ -73,5 +74,5 @@ async def load_demo(now: datetime) -> list[tuple[str, str]]:
         else:
             account_id = await accounts.create_member(login, main, PASSWORD, company, phone, email, now)
         async with write_transaction():
-            await ledger.credit(account_id, BALANCE_FEN, now, kind="top_up", note="demo")
+            await ledger.credit(account_id, BALANCE_FEN, now, kind=LedgerKind.TOP_UP, note="demo")
     return [(login, description) for login, *_, description in DEMO_ACCOUNTS]

@@ -24,7 +24,7 @@ def _canonical(payload: dict[str, str]) -> bytes:
 class SandboxGateway:
     name = "sandbox"
 
-    def __init__(self, secret: bytes):
+    def __init__(self, secret: bytes) -> None:
         self._secret = hashlib.sha256(b"sandbox-gateway:" + secret).digest()
 
     def sign(self, payload: dict[str, str]) -> str:

@@ -10,17 +10,20 @@ from datetime import datetime
 from email.message import EmailMessage
 from urllib.parse import urlparse
 
+from models.enums import Channel
+from models.records import Message
 from models.tables import Outbox
 
 log = logging.getLogger("console.mail")
 
 
-async def notify(account_id: int, subject: str, body: str, now: datetime, channel: str = "inbox") -> None:
+async def notify(account_id: int, subject: str, body: str, now: datetime, channel: Channel = Channel.INBOX) -> None:
     await Outbox.insert(Outbox(account=account_id, channel=channel, subject=subject, body=body, created_at=now))
 
 
-async def messages_for(account_id: int, limit: int = 100) -> list[dict]:
-    return await Outbox.select().where(Outbox.account == account_id).order_by(Outbox.id, ascending=False).limit(limit)
+async def messages_for(account_id: int, limit: int = 100) -> list[Message]:
+    rows = await Outbox.select().where(Outbox.account == account_id).order_by(Outbox.id, ascending=False).limit(limit)
+    return [Message.from_row(row) for row in rows]
 
 
 def _send(smtp_url: str, messages: list[EmailMessage]) -> None:
@@ -40,20 +43,21 @@ async def deliver_email(smtp_url: str | None, now: datetime) -> int:
         return 0
     claimed = (
         await Outbox.update({Outbox.sent_at: now})
-        .where((Outbox.channel == "email") & Outbox.sent_at.is_null())
+        .where((Outbox.channel == Channel.EMAIL) & Outbox.sent_at.is_null())
         .returning(Outbox.id)
     )
     if not claimed:
         return 0
     ids = [row["id"] for row in claimed]
-    rows = await Outbox.select(Outbox.all_columns(), Outbox.account.email.as_alias("to")).where(Outbox.id.is_in(ids))
+    rows = await Outbox.select(*Outbox.all_columns(), Outbox.account.email.as_alias("to")).where(Outbox.id.is_in(ids))
     messages = []
     for row in rows:
+        outgoing = Message.from_row(row)
         message = EmailMessage()
         message["From"] = "console@localhost"
         message["To"] = row["to"]
-        message["Subject"] = row["subject"]
-        message.set_content(row["body"])
+        message["Subject"] = outgoing.subject
+        message.set_content(outgoing.body)
         messages.append(message)
     try:
         await asyncio.to_thread(_send, smtp_url, messages)
