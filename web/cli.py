@@ -24,7 +24,7 @@ def _settings() -> Settings:
     return settings
 
 
-async def cmd_migrate(args, settings: Settings) -> None:
+async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     from models.db import current_engine, is_postgres
@@ -37,7 +37,7 @@ async def cmd_migrate(args, settings: Settings) -> None:
     print("database is up to date")
 
 
-async def cmd_demo(args, settings: Settings) -> None:
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from models.services.demo import PASSWORD, load_demo
 
     logins = await load_demo(settings.clock.now())
@@ -46,7 +46,7 @@ async def cmd_demo(args, settings: Settings) -> None:
         print(f"  {login:<18} {description}")
 
 
-async def cmd_create_partner(args, settings: Settings) -> None:
+async def cmd_create_partner(args: argparse.Namespace, settings: Settings) -> None:
     from models.services.accounts import create_partner
 
     await create_partner(
@@ -61,7 +61,7 @@ async def cmd_create_partner(args, settings: Settings) -> None:
     print(f"created partner main account {args.login}")
 
 
-async def cmd_create_member(args, settings: Settings) -> None:
+async def cmd_create_member(args: argparse.Namespace, settings: Settings) -> None:
     from models.services.accounts import create_member
 
     await create_member(
@@ -70,7 +70,7 @@ async def cmd_create_member(args, settings: Settings) -> None:
     print(f"created member account {args.login} under {args.partner}")
 
 
-async def cmd_certify(args, settings: Settings) -> None:
+async def cmd_certify(args: argparse.Namespace, settings: Settings) -> None:
     from models.services.accounts import certify
 
     await certify(args.login, not args.revoke)
@@ -84,32 +84,33 @@ def _amount(text: str) -> int:
         raise CliError(f"bad amount {text!r}: {exc}") from exc
 
 
-async def cmd_top_up(args, settings: Settings) -> None:
+async def cmd_top_up(args: argparse.Namespace, settings: Settings) -> None:
     from models.db import write_transaction
+    from models.enums import LedgerKind
     from models.services import ledger
     from models.services.accounts import account_by_login
 
     amount = _amount(args.amount)
     account = await account_by_login(args.login)
     async with write_transaction():
-        balance = await ledger.credit(account["id"], amount, settings.clock.now(), kind="top_up", note="operator")
+        balance = await ledger.credit(account.id, amount, settings.clock.now(), kind=LedgerKind.TOP_UP, note="operator")
     print(f"{args.login}: balance {format_money(balance, 'en')}")
 
 
-async def cmd_messages(args, settings: Settings) -> None:
+async def cmd_messages(args: argparse.Namespace, settings: Settings) -> None:
     from models.rules.money import format_datetime_cn
     from models.services.accounts import account_by_login
     from models.services.notifications import messages_for
 
     account = await account_by_login(args.login)
-    rows = await messages_for(account["id"])
-    if not rows:
+    messages = await messages_for(account.id)
+    if not messages:
         print(f"no messages for {args.login}")
-    for row in rows:
-        print(f"[{format_datetime_cn(row['created_at'])}] ({row['channel']}) {row['subject']}\n    {row['body']}")
+    for message in messages:
+        print(f"[{format_datetime_cn(message.created_at)}] ({message.channel}) {message.subject}\n    {message.body}")
 
 
-async def cmd_coupon_grant(args, settings: Settings) -> None:
+async def cmd_coupon_grant(args: argparse.Namespace, settings: Settings) -> None:
     from decimal import Decimal, InvalidOperation
 
     from models.rules.periods import BEIJING
@@ -131,7 +132,7 @@ async def cmd_coupon_grant(args, settings: Settings) -> None:
             )
     if args.voucher is not None:
         coupon_id = await coupons.grant(
-            account["id"],
+            account.id,
             settings.clock.now(),
             voucher=parse_amount(args.voucher),
             minimum=parse_amount(args.minimum) if args.minimum else None,
@@ -142,18 +143,18 @@ async def cmd_coupon_grant(args, settings: Settings) -> None:
             rate = Decimal(args.discount)
         except InvalidOperation as exc:
             raise CliError(f"bad --discount {args.discount!r}: give a rate like 0.9") from exc
-        coupon_id = await coupons.grant(account["id"], settings.clock.now(), rate=rate, expires_at=expires)
+        coupon_id = await coupons.grant(account.id, settings.clock.now(), rate=rate, expires_at=expires)
     print(f"granted coupon {coupon_id} to {args.login}")
 
 
-async def cmd_confirm_offline(args, settings: Settings) -> None:
+async def cmd_confirm_offline(args: argparse.Namespace, settings: Settings) -> None:
     from models.services.payments import confirm_offline
 
     order = await confirm_offline(args.order_id, settings.clock.now())
-    print(f"order {order['id']}: {order['status']}")
+    print(f"order {order.id}: {order.status}")
 
 
-async def cmd_tick(args, settings: Settings) -> None:
+async def cmd_tick(args: argparse.Namespace, settings: Settings) -> None:
     from models.services.jobs import run_due
 
     done = await run_due(settings.clock.now(), order_lapse_days=settings.order_lapse_days, smtp_url=settings.smtp_url)
@@ -223,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(args) -> None:
+def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = Settings.from_env()  # fail early on a bad setting, before binding the port

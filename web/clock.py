@@ -27,7 +27,7 @@ class FixedClock(Clock):
     def now(self) -> datetime:
         return self.moment.astimezone(BEIJING)
 
-    def advance(self, **delta) -> None:
+    def advance(self, **delta: float) -> None:
         self.moment = self.moment + timedelta(**delta)
 
 

@@ -13,12 +13,12 @@ current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_L
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 
 
-def _(message: str, **params) -> str:
+def _(message: str, **params: object) -> str:
     text = translations(current_locale.get()).gettext(message)
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, **params) -> str:
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
     text = translations(current_locale.get()).ngettext(singular, plural, n)
     params.setdefault("num", n)
     return text % params

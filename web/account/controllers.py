@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from models.i18n import LOCALES
+from models.records import Account
 from models.services import accounts, ledger
 from models.services.errors import DomainError
 from web.auth import provide_account, sign_in, sign_out
@@ -77,7 +78,5 @@ class AccountController(Controller):
         return response
 
     @get("/balance", dependencies={"account": Provide(provide_account)})
-    async def balance(self, request: Request, account: dict) -> Template:
-        return page(
-            request, "account/balance.html", {"account": account, "entries": await ledger.entries(account["id"])}
-        )
+    async def balance(self, request: Request, account: Account) -> Template:
+        return page(request, "account/balance.html", {"account": account, "entries": await ledger.entries(account.id)})

@@ -6,6 +6,7 @@ from litestar import Controller, Request, get
 from litestar.di import Provide
 from litestar.response import Template
 
+from models.records import Account
 from web.auth import provide_account
 from web.rendering import page
 
@@ -14,5 +15,5 @@ class PagesController(Controller):
     dependencies = {"account": Provide(provide_account)}
 
     @get("/agreement")
-    async def agreement(self, request: Request, account: dict) -> Template:
+    async def agreement(self, request: Request, account: Account) -> Template:
         return page(request, "pages/agreement.html", {"account": account})
