@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol, cast
+
 from jinja2 import Environment, FileSystemLoader
 from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
@@ -12,6 +15,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ExceptionHandlersMap
 
 from models.db import engine_from_url, use_engine
 from web import scheduler, template_globals
@@ -28,6 +32,14 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+class _I18nEnvironment(Protocol):
+    """What jinja2.ext.i18n adds to an Environment at run time (the stubs cannot know it)."""
+
+    def install_gettext_callables(
+        self, gettext: Callable[..., str], ngettext: Callable[..., str], newstyle: bool | None = None
+    ) -> None: ...
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(ROOT / "templates")),
@@ -36,7 +48,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)
+    cast(_I18nEnvironment, env).install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)
     template_globals.install(env)
     return env
 
@@ -67,7 +79,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         dependencies={"now": Provide(provide_now, sync_to_thread=False)},
-        exception_handlers=HANDLERS,
+        # HANDLERS maps each exception to its handler; inferred as dict[type, function], it loses their signatures.
+        exception_handlers=cast(ExceptionHandlersMap, HANDLERS),
         debug=False,
         openapi_config=None,
         on_startup=[scheduler.start],

@@ -1,4 +1,6 @@
-"""Every controller of the console, in one list for the app factory."""
+"""Every controller of the console, in one list for the app factory: one controller per URL prefix."""
+
+from litestar.types import ControllerRouterHandler
 
 from web.account.controllers import AccountController
 from web.changes.controllers import ChangeController
@@ -6,21 +8,19 @@ from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.packs.controllers import PacksController
 from web.pages.controllers import PagesController
 from web.plans.controllers import PlanController
-from web.purchase.controllers import PurchaseController
 from web.renew.controllers import RenewController
 from web.tickets.controllers import TicketsController
 from web.unsubscribe.controllers import UnsubscribeController
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     PacksController,
     TicketsController,
     UnsubscribeController,
     AccountController,
     PlanController,
-    PurchaseController,
     OrdersController,
     SandboxGatewayController,
     PagesController,
-    ChangeController,
+    ChangeController,  # /plan/change: buying a plan from Basic, and changing a running plan's level
     RenewController,
 ]

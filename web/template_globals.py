@@ -1,39 +1,50 @@
-"""Formatting helpers for templates: they format what a controller gives, they compute nothing."""
+"""What templates may call and compare with: formatting helpers (they format what a controller gives, they compute
+nothing), the display names of each value set (from models.enums, translated here) and the value sets themselves,
+so a template compares `order.status == OrderStatus.PAID`, never a literal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from jinja2 import Environment
+from litestar import Request
 
+from models.enums import (
+    LEDGER_KIND_NAMES,
+    LEVEL_NAMES,
+    ORDER_KIND_NAMES,
+    ORDER_STATUS_NAMES,
+    PAYMENT_METHOD_NAMES,
+    Channel,
+    CouponKind,
+    LedgerKind,
+    Level,
+    OrderKind,
+    OrderStatus,
+    PaymentMethod,
+    PeriodStatus,
+)
 from models.rules.money import format_datetime_cn, format_money
 from models.rules.periods import TERMS
-from models.services.errors import N_
 from web.i18n import HTML_LANG, _, current_locale
 
-LEVEL_NAMES = {"basic": N_("基础级"), "standard": N_("标准级"), "premium": N_("尊享级")}
+#: One radio of the `radios` macro (templates/macros/forms.html): (value, label, hint or None, disabled).
+RadioOption = tuple[str, str, str | None, bool]
 
-ORDER_KINDS = {
-    "purchase": N_("新购"),
-    "upgrade": N_("升级"),
-    "downgrade": N_("降级"),
-    "renewal": N_("续费"),
-    "pack": N_("工单增购包"),
-}
-ORDER_STATUSES = {"pending": N_("待支付"), "paid": N_("已支付"), "cancelled": N_("已取消"), "refunded": N_("已退订")}
-PAYMENT_METHODS = {
-    "balance": N_("余额支付"),
-    "online": N_("在线支付"),
-    "partner": N_("合作伙伴代付"),
-    "contract": N_("申请线上合同请款后支付"),
-}
-
-LEDGER_KINDS = {"top_up": N_("充值"), "charge": N_("扣费"), "refund": N_("退款")}
+#: The value sets templates compare with, under their own names.
+VALUE_SETS = (Level, OrderKind, OrderStatus, PaymentMethod, LedgerKind, CouponKind, PeriodStatus, Channel)
 
 
-def _named(names: dict[str, str]):
-    return lambda key: _(names[key]) if key in names else key
+def _named(names: Mapping[str, str]) -> Callable[[str], str]:
+    """The translated display name of a value, or the value itself when the set has no name for it."""
+
+    def name(key: str) -> str:
+        return _(names[key]) if key in names else key
+
+    return name
 
 
 def money(amount: int | Decimal) -> str:
@@ -54,11 +65,12 @@ def term_label(months: int) -> str:
     return _("%(num)s个月", num=months)
 
 
-def flashes(request) -> list[dict]:
+def flashes(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     """Flash messages, or none where the session never ran (an unknown URL)."""
     if not request.scope.get("session"):
         return []
-    return request.session.pop("_messages", [])
+    messages: list[dict[str, Any]] = request.session.pop("_messages", [])
+    return messages
 
 
 def term_options() -> list[tuple[int, str]]:
@@ -66,18 +78,27 @@ def term_options() -> list[tuple[int, str]]:
     return [(months, term_label(months)) for months in TERMS]
 
 
+def locale() -> str:
+    return current_locale.get()
+
+
+def html_lang() -> str:
+    return HTML_LANG[current_locale.get()]
+
+
 def install(env: Environment) -> None:
     env.globals.update(
         money=money,
         when=when,
         flashes=flashes,
-        order_kind_name=_named(ORDER_KINDS),
-        order_status_name=_named(ORDER_STATUSES),
-        payment_method_name=_named(PAYMENT_METHODS),
-        ledger_kind_name=_named(LEDGER_KINDS),
+        order_kind_name=_named(ORDER_KIND_NAMES),
+        order_status_name=_named(ORDER_STATUS_NAMES),
+        payment_method_name=_named(PAYMENT_METHOD_NAMES),
+        ledger_kind_name=_named(LEDGER_KIND_NAMES),
         level_name=level_name,
         term_label=term_label,
         term_options=term_options,
-        locale=lambda: current_locale.get(),
-        html_lang=lambda: HTML_LANG[current_locale.get()],
+        locale=locale,
+        html_lang=html_lang,
+        **{value_set.__name__: value_set for value_set in VALUE_SETS},
     )

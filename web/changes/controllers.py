@@ -1,9 +1,14 @@
-"""Changing the level of a running plan (upgrade / downgrade, guide chapter 4).
+"""更改 (/plan/change): buying a plan from Basic, or changing the level of a running plan. One controller owns
+the prefix; GET /plan/change shows whichever the plan's level calls for.
 
-GET /plan/change (for a Standard or Premium plan, called from web/purchase) → 立即变更 →
-upgrade: 购买确认 (dialog, or /plan/change/upgrade/confirm without JavaScript) → 规格确认 /plan/change/upgrade/spec
-         → 确认变更 → /orders/{id}/pay;
-downgrade: 规格确认 /plan/change/downgrade/spec → 确认变更 → /plan/change/downgrade/{id}/result (refund on the balance).
+Basic (guide chapter 1, page models in web/purchase/pages.py):
+    GET /plan/change → 立即购买 → 购买确认 (dialog, or GET /plan/change/confirm without JavaScript)
+    → 规格确认 GET /plan/change/spec → 去购买 POST /plan/change/spec → /orders/{id}/pay.
+Standard or Premium (guide chapter 4, page models in web/changes/pages.py):
+    upgrade: 立即变更 → 购买确认 (dialog, or /plan/change/upgrade/confirm) → 规格确认 /plan/change/upgrade/spec
+             → 确认变更 → /orders/{id}/pay;
+    downgrade: 规格确认 /plan/change/downgrade/spec → 确认变更 → /plan/change/downgrade/{id}/result (refund on
+               the balance).
 """
 
 from __future__ import annotations
@@ -15,85 +20,113 @@ from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from models.enums import Level, OrderKind
 from models.records import Account
-from models.rules.pricing import PREMIUM, STANDARD
-from models.services import changes
-from models.services.errors import DomainError
+from models.services import changes, purchase
+from models.services.errors import N_, DomainError
 from models.services.plans import PlanState, plan_state
 from web.auth import provide_account
+from web.changes.pages import ChangePage, ChangeSpecPage, change_status
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
+from web.purchase.pages import PurchasePage, choice_from
 from web.rendering import page
-from web.template_globals import level_name
 
 BACK = "/plan/change"
+AGREE_FIRST = N_("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
 
 
-def _level_options(current: str) -> list[tuple[str, str, str | None, bool]]:
-    """Both paid levels as radios; the current one is shown, marked and not selectable."""
-    return [
-        (level, level_name(level), _("当前规格") if level == current else None, level == current)
-        for level in (STANDARD, PREMIUM)
-    ]
-
-
-async def change_page(request: Request, account: Account, state: PlanState, now: datetime) -> Template:
-    """更改合作伙伴支持计划 for a running plan: the change on offer with its live preview, or why not."""
-    offer = await changes.options(account, state, request.query_params.get("level"), now)
-    errors = {name: _(message) for name, message in offer.errors.items()}
-    refusal = offer.refusal
-    context = {
-        "account": account,
-        "state": state,
-        "offer": offer,
-        "quote": offer.quote,
-        "kind": offer.kind,
-        "target": offer.target,
-        "current_level": offer.current_level,
-        "errors": errors,
-        "level_options": _level_options(offer.current_level),
-        "refusal": _(refusal.message, **refusal.params) if refusal else None,
-    }
-    status = refusal.status_code if refusal else (400 if errors else 200)
-    return page(request, "changes/change.html", context, block="preview", status_code=status)
-
-
-def _spec_context(
-    account: Account,
-    state: PlanState,
-    quote: changes.ChangeQuote,
-    *,
-    request_key: str,
-    errors: dict | None = None,
-    agree: bool = False,
-) -> dict:
-    return {
-        "account": account,
-        "state": state,
-        "quote": quote,
-        "kind": quote.kind,
-        "errors": errors or {},
-        "request_key": request_key,
-        "agree": agree,
-    }
+def _context(account: Account, model: PurchasePage | ChangeSpecPage) -> dict[str, object]:
+    return {"account": account, "errors": model.errors, "page": model}
 
 
 class ChangeController(Controller):
-    """The steps after 立即变更; the change page itself is GET /plan/change (PurchaseController hands it over)."""
-
     path = "/plan/change"
     dependencies = {"account": Provide(provide_account)}
+
+    @get("/")
+    async def change_page(self, request: Request, account: Account, now: datetime) -> Template:
+        """更改合作伙伴支持计划: the purchase on offer to a Basic plan, or the change on offer to a running one;
+        each with its live preview (the preview block alone for htmx), or why not."""
+        state = await plan_state(account.partner, now)
+        if state.level == Level.BASIC:
+            return await self._purchase_page(request, account, now)
+        return await self._running_change_page(request, account, state, now)
+
+    # --- buying a plan from Basic -------------------------------------------------------------------------------
+
+    async def _purchase_page(self, request: Request, account: Account, now: datetime) -> Template:
+        level, months, errors = choice_from(request.query_params)
+        refused = await purchase.refusal(account, now)
+        model = PurchasePage.of(
+            level, months, errors, now, refusal=_(refused.message, **refused.params) if refused else None
+        )
+        status = 403 if refused else (400 if errors else 200)
+        return page(request, "purchase/change.html", _context(account, model), block="preview", status_code=status)
+
+    @get("/confirm")
+    async def purchase_confirm(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
+        """购买确认 without JavaScript (with it, the same question is a dialog on the change page)."""
+        level, months, errors = choice_from(request.query_params)
+        if errors or await purchase.refusal(account, now):
+            return Redirect(path=BACK, status_code=303)
+        return page(request, "purchase/confirm.html", _context(account, PurchasePage.of(level, months, errors, now)))
+
+    @get("/spec")
+    async def purchase_spec(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
+        level, months, errors = choice_from(request.query_params)
+        if errors or await purchase.refusal(account, now):
+            return Redirect(path=BACK, status_code=303)
+        model = PurchasePage.of(level, months, {}, now, request_key=secrets.token_hex(16))
+        return page(request, "purchase/spec.html", _context(account, model))
+
+    @post("/spec")
+    async def place_purchase(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
+        data = await form_data(request)
+        level, months, errors = choice_from(data)
+        if errors or months is None:  # the hidden choice was tampered with: start again from the change page
+            return Redirect(path=BACK, status_code=303)
+        status = 400
+        if data.get("agree") != "yes":
+            errors["agree"] = _(AGREE_FIRST)
+        else:
+            try:
+                order_id = await purchase.place(account, level, months, data.get("request_key") or None, now)
+                return Redirect(path=f"/orders/{order_id}/pay", status_code=303)
+            except DomainError as exc:
+                errors, status = error_dict(exc, "agree"), exc.status_code
+        model = PurchasePage.of(
+            level, months, errors, now, request_key=data.get("request_key") or secrets.token_hex(16)
+        )
+        return page(request, "purchase/spec.html", _context(account, model), status_code=status)
+
+    # --- changing the level of a running plan --------------------------------------------------------------------
+
+    async def _running_change_page(
+        self, request: Request, account: Account, state: PlanState, now: datetime
+    ) -> Template:
+        offer = await changes.options(account, state, request.query_params.get("level"), now)
+        model = ChangePage.of(offer)
+        return page(
+            request,
+            "changes/change.html",
+            {"account": account, "errors": model.errors, "page": model},
+            block="preview",
+            status_code=change_status(offer),
+        )
 
     @get("/upgrade/confirm")
     async def upgrade_confirm(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         """购买确认 without JavaScript (with it, the same question is a dialog on the change page)."""
         state = await plan_state(account.partner, now)
         offer = await changes.options(account, state, request.query_params.get("level"), now)
-        if offer.kind != changes.UPGRADE or offer.refusal or offer.errors:
+        if offer.kind != OrderKind.UPGRADE or offer.refusal or offer.errors:
             return Redirect(path=BACK, status_code=303)
-        return page(request, "changes/confirm.html", {"account": account, "state": state, "quote": offer.quote})
+        return page(request, "changes/confirm.html", {"account": account, "page": ChangePage.of(offer)})
 
-    async def _spec_page(self, request: Request, account: Account, kind: str, now: datetime) -> Template | Redirect:
+    async def _spec_page(
+        self, request: Request, account: Account, kind: OrderKind, now: datetime
+    ) -> Template | Redirect:
         state = await plan_state(account.partner, now)
         offered, target = changes.TARGETS.get(state.level, (None, None))
         if offered != kind or request.query_params.get("level", target) != target:
@@ -102,55 +135,58 @@ class ChangeController(Controller):
             quote = await changes.quote(account, kind, now)
         except DomainError:
             return Redirect(path=BACK, status_code=303)  # the change page says why
-        return page(
-            request, "changes/spec.html", _spec_context(account, state, quote, request_key=secrets.token_hex(16))
-        )
+        model = ChangeSpecPage(state=state, quote=quote, errors={}, request_key=secrets.token_hex(16))
+        return page(request, "changes/spec.html", _context(account, model))
 
-    async def _confirm(self, request: Request, account: Account, kind: str, now: datetime):
-        """确认变更: (order id, None) when done, or (None, the spec page again) when something must be fixed."""
+    async def _confirm(self, request: Request, account: Account, kind: OrderKind, now: datetime) -> Template | Redirect:
+        """确认变更: on to the payment page (upgrade) or the result (downgrade); or the spec page again when
+        something must be fixed, or back to the change page when the change is no longer possible."""
         data = await form_data(request)
         quote_id, request_key = parse_int(data.get("quote_id")), data.get("request_key") or None
         agreed = data.get("agree") == "yes"
         try:
             if agreed:
                 try:
-                    if kind == changes.UPGRADE:
-                        return await changes.place_upgrade(account, quote_id, request_key, now), None
-                    return (await changes.downgrade(account, quote_id, request_key, now)).id, None
+                    if kind == OrderKind.UPGRADE:
+                        order_id = await changes.place_upgrade(account, quote_id, request_key, now)
+                        return Redirect(path=f"/orders/{order_id}/pay", status_code=303)
+                    order_id = (await changes.downgrade(account, quote_id, request_key, now)).id
+                    return Redirect(path=f"/plan/change/downgrade/{order_id}/result", status_code=303)
                 except changes.QuoteChanged:
                     quote, changed = await changes.requote(account, kind, quote_id, now)
             else:
                 quote, changed = await changes.requote(account, kind, quote_id, now)
         except DomainError:
-            return None, Redirect(path=BACK, status_code=303)  # no longer possible: the change page says why
-        errors = {}
+            return Redirect(path=BACK, status_code=303)  # no longer possible: the change page says why
+        errors: dict[str, str] = {}
         if changed:
             errors.update(error_dict(changed, "quote"))
         if not agreed:
-            errors["agree"] = _("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
-        state = await plan_state(account.partner, now)
-        context = _spec_context(
-            account, state, quote, request_key=request_key or secrets.token_hex(16), errors=errors, agree=agreed
+            errors["agree"] = _(AGREE_FIRST)
+        model = ChangeSpecPage(
+            state=await plan_state(account.partner, now),
+            quote=quote,
+            errors=errors,
+            request_key=request_key or secrets.token_hex(16),
+            agree=agreed,
         )
-        return None, page(request, "changes/spec.html", context, status_code=409 if changed else 400)
+        return page(request, "changes/spec.html", _context(account, model), status_code=409 if changed else 400)
 
     @get("/upgrade/spec")
     async def upgrade_spec(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
-        return await self._spec_page(request, account, changes.UPGRADE, now)
+        return await self._spec_page(request, account, OrderKind.UPGRADE, now)
 
     @post("/upgrade/spec")
     async def place_upgrade(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
-        order_id, response = await self._confirm(request, account, changes.UPGRADE, now)
-        return Redirect(path=f"/orders/{order_id}/pay", status_code=303) if order_id else response
+        return await self._confirm(request, account, OrderKind.UPGRADE, now)
 
     @get("/downgrade/spec")
     async def downgrade_spec(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
-        return await self._spec_page(request, account, changes.DOWNGRADE, now)
+        return await self._spec_page(request, account, OrderKind.DOWNGRADE, now)
 
     @post("/downgrade/spec")
     async def downgrade(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
-        order_id, response = await self._confirm(request, account, changes.DOWNGRADE, now)
-        return Redirect(path=f"/plan/change/downgrade/{order_id}/result", status_code=303) if order_id else response
+        return await self._confirm(request, account, OrderKind.DOWNGRADE, now)
 
     @get("/downgrade/{order_id:str}/result")
     async def downgrade_result(self, request: Request, account: Account, order_id: str) -> Template:

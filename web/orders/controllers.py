@@ -9,7 +9,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
-from models.records import Account
+from models.enums import Channel, PaymentMethod
+from models.records import Account, Order
 from models.rules.money import to_decimal
 from models.services import coupons, orders, payments, verification
 from models.services.errors import DomainError
@@ -19,6 +20,7 @@ from models.services.notifications import deliver_email
 from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
+from web.orders.pages import OrderDetailPage, PayPage, VerifyPage, takes_coupons
 from web.rendering import page
 
 
@@ -26,27 +28,29 @@ def gateway_of(request: Request) -> SandboxGateway:
     return SandboxGateway(request.app.state.settings.secret_bytes)
 
 
-async def pay_context(
+async def _usable_coupons(account: Account, order: Order, now: datetime) -> list[coupons.UsableCoupon]:
+    if not takes_coupons(order):
+        return []
+    return await coupons.usable(account.id, to_decimal(order.list_fen), now)
+
+
+def _verify_page(
+    request: Request,
     account: Account,
-    order: dict,
-    now: datetime,
-    errors: dict | None = None,
-    method: str | None = None,
-    coupon: str | None = None,
-) -> dict:
-    usable = (
-        []
-        if order.method == "partner" and order.payer
-        else await coupons.usable(account.id, to_decimal(order.list_fen), now)
+    order: Order,
+    *,
+    errors: dict[str, str] | None = None,
+    sent_to: str | None = None,
+    channel: str = Channel.PHONE,
+    status_code: int = 200,
+) -> Template:
+    model = VerifyPage.of(order, verification.destinations(account), channel=channel, sent_to=sent_to, errors=errors)
+    return page(
+        request,
+        "orders/verify.html",
+        {"account": account, "errors": model.errors, "page": model},
+        status_code=status_code,
     )
-    return {
-        "account": account,
-        "order": order,
-        "coupons": usable,
-        "errors": errors or {},
-        "method": method or order.method or "balance",
-        "coupon": coupon if coupon is not None else str(order.coupon or ""),
-    }
 
 
 class OrdersController(Controller):
@@ -67,16 +71,21 @@ class OrdersController(Controller):
 
     @get("/{order_id:str}")
     async def detail(self, request: Request, account: Account, order_id: str) -> Template:
-        return page(
-            request, "orders/detail.html", {"account": account, "order": await orders.get_for(account, order_id)}
-        )
+        order = await orders.get_for(account, order_id)
+        return page(request, "orders/detail.html", {"account": account, "page": OrderDetailPage.of(account, order)})
 
     @get("/{order_id:str}/pay")
     async def pay_page(self, request: Request, account: Account, order_id: str, now: datetime) -> Template | Redirect:
         order = await orders.get_for(account, order_id)
-        if order.status != orders.PENDING or order.account != account.id:
+        if not order.is_pending or order.account != account.id:
             return Redirect(path=f"/orders/{order_id}/result", status_code=303)
-        return page(request, "orders/pay.html", await pay_context(account, order, now))
+        model = PayPage.of(
+            account,
+            order,
+            await _usable_coupons(account, order, now),
+            cancelled=bool(request.query_params.get("cancelled")),
+        )
+        return page(request, "orders/pay.html", {"account": account, "errors": model.errors, "page": model})
 
     @post("/{order_id:str}/pay")
     async def choose_method(
@@ -88,48 +97,35 @@ class OrdersController(Controller):
             order = await payments.choose(account, order_id, method, parse_int(coupon) if coupon else None, now)
         except DomainError as exc:
             order = await orders.get_for(account, order_id)
-            if order.status != orders.PENDING:
+            if not order.is_pending:
                 return Redirect(path=f"/orders/{order_id}/result", status_code=303)
-            context = await pay_context(account, order, now, error_dict(exc, "method"), method, coupon)
-            context["shortfall"] = isinstance(exc, InsufficientBalance)
-            return page(request, "orders/pay.html", context, status_code=exc.status_code)
-        if method == "online":
+            model = PayPage.of(
+                account,
+                order,
+                await _usable_coupons(account, order, now),
+                errors=error_dict(exc, "method"),
+                method=method,
+                coupon=coupon,
+                shortfall=isinstance(exc, InsufficientBalance),
+            )
+            return page(
+                request,
+                "orders/pay.html",
+                {"account": account, "errors": model.errors, "page": model},
+                status_code=exc.status_code,
+            )
+        if method == PaymentMethod.ONLINE:
             return Redirect(path=gateway_of(request).checkout_url(order_id, order.due_fen), status_code=303)
-        if method == "balance":
+        if method == PaymentMethod.BALANCE:
             return Redirect(path=f"/orders/{order_id}/verify", status_code=303)
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
-
-    async def _verify_page(
-        self,
-        request: Request,
-        account: Account,
-        order: dict,
-        *,
-        errors: dict | None = None,
-        sent_to: str | None = None,
-        channel: str = "phone",
-        status_code: int = 200,
-    ) -> Template:
-        return page(
-            request,
-            "orders/verify.html",
-            {
-                "account": account,
-                "order": order,
-                "destinations": verification.destinations(account),
-                "errors": errors or {},
-                "sent_to": sent_to,
-                "channel": channel,
-            },
-            status_code=status_code,
-        )
 
     @get("/{order_id:str}/verify")
     async def verify_page(self, request: Request, account: Account, order_id: str) -> Template | Redirect:
         order = await orders.get_for(account, order_id)
-        if order.status != orders.PENDING:
+        if not order.is_pending:
             return Redirect(path=f"/orders/{order_id}/result", status_code=303)
-        return await self._verify_page(request, account, order)
+        return _verify_page(request, account, order)
 
     @post("/{order_id:str}/verify/send")
     async def send_code(self, request: Request, account: Account, order_id: str, now: datetime) -> Template:
@@ -139,12 +135,12 @@ class OrdersController(Controller):
         try:
             sent_to = await verification.send_code(account, order_id, channel, now)
         except DomainError as exc:
-            return await self._verify_page(
+            return _verify_page(
                 request, account, order, errors=error_dict(exc, "channel"), channel=channel, status_code=exc.status_code
             )
-        if channel == "email":  # the code is in the outbox; by e-mail too when CONSOLE_SMTP_URL is set
+        if channel == Channel.EMAIL:  # the code is in the outbox; by e-mail too when CONSOLE_SMTP_URL is set
             await deliver_email(request.app.state.settings.smtp_url, now)
-        return await self._verify_page(request, account, order, sent_to=sent_to, channel=channel)
+        return _verify_page(request, account, order, sent_to=sent_to, channel=channel)
 
     @post("/{order_id:str}/verify")
     async def confirm_payment(
@@ -155,12 +151,12 @@ class OrdersController(Controller):
             await payments.pay_verified(account, order_id, data.get("code", ""), now)
         except DomainError as exc:
             order = await orders.get_for(account, order_id)
-            return await self._verify_page(
+            return _verify_page(
                 request,
                 account,
                 order,
                 errors=error_dict(exc, "code"),
-                channel=data.get("channel", "phone"),
+                channel=data.get("channel", Channel.PHONE),
                 status_code=exc.status_code,
             )
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
@@ -221,7 +217,7 @@ class SandboxGatewayController(Controller):
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
 
     @post("/notify", status_code=200)
-    async def notify(self, request: Request, now: datetime) -> Response:
+    async def notify(self, request: Request, now: datetime) -> Response[dict[str, object]]:
         """The callback as the payment site sends it: form fields plus an X-Signature header."""
         payload = await form_data(request)
         try:

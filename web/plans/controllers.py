@@ -1,18 +1,28 @@
-"""The support plan detail page (支持计划详情页)."""
+"""The support plan detail page (支持计划详情页) and its 自动续费 setting.
+
+GET /plan              the page
+POST /plan/auto-renew  自动续费 on (with a term) or off → back to the page, or the page again with the error
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.di import Provide
-from litestar.response import Template
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
 
 from models.records import Account
-from models.rules.service_items import SERVICE_ITEMS
+from models.services import renewal
+from models.services.errors import DomainError
 from models.services.plans import plan_state
 from web.auth import provide_account
+from web.forms import error_dict, form_data, parse_int
+from web.i18n import _
+from web.plans.pages import DetailPage
 from web.rendering import page
+from web.template_globals import term_label
 
 
 class PlanController(Controller):
@@ -22,6 +32,32 @@ class PlanController(Controller):
     @get("/")
     async def detail(self, request: Request, account: Account, now: datetime) -> Template:
         state = await plan_state(account.partner, now)
-        return page(
-            request, "plans/detail.html", {"state": state, "items": SERVICE_ITEMS[state.level], "account": account}
-        )
+        return page(request, "plans/detail.html", {"account": account, "page": DetailPage.of(state, now)})
+
+    @post("/auto-renew")
+    async def auto_renew(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
+        data = await form_data(request)
+        enabled, months = data.get("auto_renew", ""), parse_int(data.get("auto_renew_months"))
+        try:
+            state = await renewal.set_auto_renew(account, enabled, months, now)
+        except DomainError as exc:
+            state = await plan_state(account.partner, now)
+            if not state.current:  # the plan ended meanwhile: the detail page has no setting to show it beside
+                raise
+            errors = error_dict(exc, "auto_renew")
+            model = DetailPage.of(state, now, submitted=(enabled, months), errors=errors)
+            return page(
+                request,
+                "plans/detail.html",
+                {"account": account, "errors": errors, "page": model},
+                status_code=exc.status_code,
+            )
+        if state.auto_renew:
+            flash(
+                request,
+                _("自动续费已开启：到期前7天起从余额自动续费%(term)s。", term=term_label(state.auto_renew_months)),
+                "success",
+            )
+        else:
+            flash(request, _("自动续费已关闭。"), "success")
+        return Redirect(path="/plan", status_code=303)

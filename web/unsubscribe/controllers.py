@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from litestar import Controller, Request, get, post
@@ -14,10 +15,12 @@ from web.auth import provide_account
 from web.forms import error_dict, form_data
 from web.i18n import _
 from web.rendering import page
+from web.unsubscribe.pages import FormValues, UnsubscribePage
 
 
 def quota_of(request: Request) -> int:
-    return request.app.state.settings.five_day_quota
+    quota: int = request.app.state.settings.five_day_quota
+    return quota
 
 
 def parse_moment(value: str | None) -> datetime | None:
@@ -29,35 +32,17 @@ def parse_moment(value: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def form_page(
-    request: Request,
-    account: Account,
-    quote: unsubscribe.UnsubscribeQuote | None,
-    *,
-    values: dict | None = None,
-    errors: dict | None = None,
-    notice: str | None = None,
-    refusal: str | None = None,
-    status_code: int = 200,
-) -> Template:
-    values = values or {}
+def form_page(request: Request, account: Account, model: UnsubscribePage, *, status_code: int = 200) -> Template:
     return page(
         request,
         "unsubscribe/form.html",
-        {
-            "account": account,
-            "quote": quote,
-            "errors": errors or {},
-            "notice": notice,
-            "refusal": refusal,
-            "reason": values.get("reason", ""),
-            "comment": values.get("comment", ""),
-            "confirmed": values.get("confirm") == "yes",
-            "reason_options": [(code, _(label), None, False) for code, label in unsubscribe.REASONS.items()],
-            "comment_max": unsubscribe.COMMENT_MAX,
-        },
+        {"account": account, "errors": model.errors, "page": model},
         status_code=status_code,
     )
+
+
+def refused_page(request: Request, account: Account, exc: unsubscribe.AlreadyBasic) -> Template:
+    return form_page(request, account, UnsubscribePage.of(None, refusal=_(exc.message)), status_code=exc.status_code)
 
 
 class UnsubscribeController(Controller):
@@ -69,20 +54,22 @@ class UnsubscribeController(Controller):
         try:
             quote = await unsubscribe.quote(account, now, quota_of(request))
         except unsubscribe.AlreadyBasic as exc:
-            return form_page(request, account, None, refusal=_(exc.message), status_code=exc.status_code)
-        return form_page(request, account, quote)
+            return refused_page(request, account, exc)
+        return form_page(request, account, UnsubscribePage.of(quote))
 
     @post("/")
     async def submit(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         data = await form_data(request)
-        values = {"reason": data.get("reason", ""), "comment": data.get("comment", ""), "confirm": data.get("confirm")}
-        problems = unsubscribe.check_form(values["reason"], values["comment"], values["confirm"] == "yes")
+        values = FormValues(
+            reason=data.get("reason", ""), comment=data.get("comment", ""), confirmed=data.get("confirm") == "yes"
+        )
+        problems = unsubscribe.check_form(values.reason, values.comment, values.confirmed)
         if not problems:
             try:
                 outcome = await unsubscribe.submit(
                     account,
-                    reason=values["reason"],
-                    comment=values["comment"],
+                    reason=values.reason,
+                    comment=values.comment,
                     confirmed=True,
                     period_key=data.get("periods"),
                     computed_at=parse_moment(data.get("computed_at")),
@@ -91,25 +78,19 @@ class UnsubscribeController(Controller):
                 )
                 return Redirect(path=f"/plan/unsubscribe/result/{outcome.unsubscription_id}", status_code=303)
             except unsubscribe.QuoteStale as exc:
-                values["confirm"] = None  # the new amounts must be confirmed again
-                return form_page(
-                    request,
-                    account,
-                    exc.fresh,
-                    values=values,
-                    notice=_(exc.message, **exc.params),
-                    status_code=exc.status_code,
-                )
+                fresh = replace(values, confirmed=False)  # the new amounts must be confirmed again
+                model = UnsubscribePage.of(exc.fresh, fresh, notice=_(exc.message, **exc.params))
+                return form_page(request, account, model, status_code=exc.status_code)
             except unsubscribe.AlreadyBasic as exc:
-                return form_page(request, account, None, refusal=_(exc.message), status_code=exc.status_code)
+                return refused_page(request, account, exc)
         errors: dict[str, str] = {}
         for problem in problems:
             errors.update(error_dict(problem))
         try:
             quote = await unsubscribe.quote(account, now, quota_of(request))
         except unsubscribe.AlreadyBasic as exc:
-            return form_page(request, account, None, refusal=_(exc.message), status_code=exc.status_code)
-        return form_page(request, account, quote, values=values, errors=errors, status_code=400)
+            return refused_page(request, account, exc)
+        return form_page(request, account, UnsubscribePage.of(quote, values, errors=errors), status_code=400)
 
     @get("/rules")
     async def rules(self, request: Request, account: Account) -> Template:
@@ -118,11 +99,4 @@ class UnsubscribeController(Controller):
     @get("/result/{unsubscription_id:int}")
     async def result(self, request: Request, account: Account, unsubscription_id: int) -> Template:
         done = await unsubscribe.result(account, unsubscription_id)
-        context = {
-            "unsubscription": done.unsubscription,
-            "reason_text": done.reason_text,
-            "orders": done.orders,
-            "credits": done.credits,
-            "balance_fen": done.balance_fen,
-        }
-        return page(request, "unsubscribe/result.html", {"account": account, **context})
+        return page(request, "unsubscribe/result.html", {"account": account, "page": done})

@@ -1,0 +1,98 @@
+"""The detail page's model (支持计划详情页): what it offers and how each period reads, decided here from the plan's
+state so that templates/plans/detail.html only loops and formats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from models.enums import Level, PeriodStatus
+from models.records import Period
+from models.rules.quota import can_buy_packs
+from models.rules.service_items import SERVICE_ITEMS
+from models.services.plans import PlanState
+from web.i18n import _
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A link the page offers: a button, or an entry of the 更多 menu."""
+
+    label: str
+    href: str
+    secondary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    """One row of 周期记录: the period and what it is at the page's moment (已退订, 已结束, 当前, 未开始)."""
+
+    period: Period
+    status_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class AutoRenewForm:
+    """自动续费设置 as it is shown: the stored setting, or the submitted one sent back with its errors."""
+
+    value: str  # "on" or "off" (or what was submitted)
+    months: int
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DetailPage:
+    state: PlanState
+    items: list[tuple[str, str]]  # the level's service items (message ids)
+    actions: tuple[Action, ...]
+    more: tuple[Action, ...]  # under 更多; empty for a Basic plan
+    periods: tuple[PeriodRow, ...]  # newest first
+    auto_renew: AutoRenewForm | None  # None: nothing to set (Basic, or no period running)
+
+    @classmethod
+    def of(
+        cls,
+        state: PlanState,
+        now: datetime,
+        *,
+        submitted: tuple[str, int | None] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> DetailPage:
+        """`submitted` (auto_renew, months) and `errors` when a 自动续费 setting comes back with an error."""
+        auto_renew = None
+        if state.current and state.level != Level.BASIC:
+            value, months = submitted or ("", None)
+            auto_renew = AutoRenewForm(
+                value=value or ("on" if state.auto_renew else "off"),
+                months=months or state.auto_renew_months,
+                errors=errors or {},
+            )
+        actions, more = _actions(state.level)
+        return cls(
+            state=state,
+            items=SERVICE_ITEMS[state.level],
+            actions=actions,
+            more=more,
+            periods=tuple(PeriodRow(p, period_status_label(p, state.current, now)) for p in state.history),
+            auto_renew=auto_renew,
+        )
+
+
+def period_status_label(period: Period, current: Period | None, now: datetime) -> str:
+    if period.status == PeriodStatus.REFUNDED:
+        return _("已退订")
+    if period.end < now:
+        return _("已结束")
+    if current is not None and period.id == current.id:
+        return _("当前")
+    return _("未开始")
+
+
+def _actions(level: Level) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
+    """Basic buys a plan (更改); a running plan renews, buys packs when Standard, and changes or unsubscribes."""
+    if level == Level.BASIC:
+        return (Action(_("更改"), "/plan/change"),), ()
+    buttons = [Action(_("续费"), "/plan/renew")]
+    if can_buy_packs(level):
+        buttons.append(Action(_("购买工单增购包"), "/plan/packs", secondary=True))
+    return tuple(buttons), (Action(_("更改"), "/plan/change"), Action(_("退订"), "/plan/unsubscribe"))

@@ -1,0 +1,73 @@
+"""The purchase steps' model (buying a plan from Basic, guide chapter 1): change page → 购买确认 → 规格确认.
+Their routes are the 更改 controller's (web/changes), which owns /plan/change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from models.enums import Level
+from models.services import purchase
+from models.services.errors import DomainError
+from web.forms import error_dict, parse_int
+from web.template_globals import RadioOption, level_name
+
+#: The fields of the choice: an error at one of them means there is nothing to price.
+CHOICE_FIELDS = ("level", "months")
+
+
+@dataclass(frozen=True, slots=True)
+class PurchasePage:
+    level: str  # as chosen (the errors say when it is not a paid level)
+    months: int | None  # as chosen; None when it was not a number
+    errors: dict[str, str]
+    amount: Decimal | None  # None while the choice has an error
+    start: datetime | None
+    end: datetime | None
+    level_options: list[RadioOption]
+    refusal: str | None = None  # why this account may not buy, translated (the change page)
+    request_key: str = ""  # 规格确认 only
+
+    @classmethod
+    def of(
+        cls,
+        level: str,
+        months: int | None,
+        errors: dict[str, str],
+        now: datetime,
+        *,
+        refusal: str | None = None,
+        request_key: str = "",
+    ) -> PurchasePage:
+        """The amount and period when the choice is sound; `errors` may also hold the agreement's (规格确认)."""
+        start: datetime | None = None
+        end: datetime | None = None
+        amount: Decimal | None = None
+        if months is not None and not any(name in errors for name in CHOICE_FIELDS):
+            start, end = purchase.preview_period(now, months)
+            amount = purchase.amount(level, months)
+        return cls(
+            level=level,
+            months=months,
+            errors=errors,
+            amount=amount,
+            start=start,
+            end=end,
+            level_options=[(paid, level_name(paid), None, False) for paid in (Level.STANDARD, Level.PREMIUM)],
+            refusal=refusal,
+            request_key=request_key,
+        )
+
+
+def choice_from(values: Mapping[str, str]) -> tuple[str, int | None, dict[str, str]]:
+    """The level and term from the query or form; errors say which field is wrong (CHOICE_FIELDS)."""
+    level = values.get("level") or Level.STANDARD
+    months = parse_int(values.get("months") or "1")
+    errors: dict[str, str] = {}
+    try:
+        purchase.check_choice(level, months)
+    except DomainError as exc:
+        errors.update(error_dict(exc))
+    return level, months, errors

@@ -1,0 +1,64 @@
+"""The renew page's model (续费管理): the chain's last period, the term asked for and what it costs, or why not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.records import Period
+from models.rules.service_items import SERVICE_ITEMS
+from models.services import renewal
+from models.services.errors import DomainError
+from models.services.plans import PlanState
+from web.forms import error_dict
+from web.i18n import _
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalPage:
+    state: PlanState
+    last: Period | None  # None: a Basic plan, nothing to renew (the page says so)
+    months: int | None  # as asked; None when it was not a number
+    errors: dict[str, str]
+    quote: renewal.RenewalQuote | None  # None while the choice has an error
+    items: list[tuple[str, str]]  # the renewed level's service items (message ids)
+    refusal: str | None  # why this account may not renew, translated
+    not_renewable: str
+    request_key: str
+
+    @classmethod
+    def of(
+        cls,
+        info: renewal.RenewPage,
+        months: int | None,
+        errors: dict[str, str],
+        request_key: str,
+        *,
+        refused: DomainError | None = None,
+    ) -> RenewalPage:
+        """`refused`: placing the order was refused (e.g. the plan changed since the page was shown); its message
+        goes at the term field when the page still offers a renewal."""
+        last = info.last
+        if last is None or info.refusal:  # the page says why there is nothing to choose; no field errors
+            errors = {}
+        quote = renewal.quote_for(last, months) if last and not errors and months is not None else None
+        if refused is not None and last is not None and info.refusal is None:
+            errors = error_dict(refused, "months")
+        return cls(
+            state=info.state,
+            last=last,
+            months=months,
+            errors=errors,
+            quote=quote,
+            items=SERVICE_ITEMS[last.level] if last else [],
+            refusal=_(info.refusal.message, **info.refusal.params) if info.refusal else None,
+            not_renewable=_(renewal.NOT_RENEWABLE),
+            request_key=request_key,
+        )
+
+
+def status_of(info: renewal.RenewPage, errors: dict[str, str]) -> int:
+    if info.last is None:
+        return 409
+    if info.refusal:
+        return 403
+    return 400 if errors else 200
