@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from asyncpg.exceptions import UniqueViolationError
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from models.tables import ALL_TABLES
+from models.tables import ALL_TABLES, Partner
 
 
 def engine_from_url(url: str) -> Engine:
@@ -48,3 +50,17 @@ async def write_transaction():
 
 def is_postgres() -> bool:
     return isinstance(current_engine(), PostgresEngine)
+
+
+async def lock_partner(partner_id: int) -> None:
+    """One change of money at a time per company (its plan is one chain of periods). Inside a write
+    transaction: SQLite's IMMEDIATE transaction already serialises writers; PostgreSQL locks the partner row."""
+    if is_postgres():
+        await Partner.select(Partner.id).where(Partner.id == partner_id).lock_rows()
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True for a unique-key conflict on either engine (another writer inserted the same key first)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc).upper()
+    return isinstance(exc, UniqueViolationError)

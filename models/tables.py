@@ -16,6 +16,19 @@ from piccolo.columns import (
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
+from models.enums import (
+    Channel,
+    CouponKind,
+    LedgerKind,
+    Level,
+    OrderKind,
+    OrderStatus,
+    PeriodStatus,
+    RenewalOutcome,
+    Severity,
+    TicketType,
+)
+
 
 class Partner(Table):
     """A partner company: the group of a main account and its members. Holds at most one plan."""
@@ -53,10 +66,10 @@ class LedgerEntry(Table):
 
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
-    kind = Varchar(length=16)  # top_up | charge | refund
+    kind = Varchar(length=16, choices=LedgerKind)
     amount_fen = BigInt()  # signed: + credit, - debit
     balance_after_fen = BigInt()
-    order_id = Varchar(length=32, null=True, default=None)
+    order_id = ForeignKey(references="SupportOrder", on_delete=OnDelete.restrict, null=True, default=None)
     note = Varchar(length=200, default="")
     created_at = Timestamptz()
 
@@ -64,11 +77,12 @@ class LedgerEntry(Table):
 class Coupon(Table):
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
-    kind = Varchar(length=16)  # voucher | discount
+    kind = Varchar(length=16, choices=CouponKind)
     amount_fen = BigInt(null=True, default=None)
     min_amount_fen = BigInt(null=True, default=None)
     rate_permille = Integer(null=True, default=None)  # 900 = 0.9
     expires_at = Timestamptz(null=True, default=None)
+    # Not a foreign key: orders point at their coupon, and a cycle of foreign keys cannot be created in order.
     used_order_id = Varchar(length=32, null=True, default=None)
     created_at = Timestamptz()
 
@@ -79,18 +93,19 @@ class SupportOrder(Table):
     id = Varchar(length=32, primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)  # who placed it
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, null=False)
-    kind = Varchar(length=16)
-    level = Varchar(length=16, default="")
+    kind = Varchar(length=16, choices=OrderKind)
+    level = Varchar(length=16, default="")  # a Level; "" for a pack
     months = Integer(default=0)
     pack_count = Integer(default=0)
     list_fen = BigInt(default=0)
     discount_fen = BigInt(default=0)
     due_fen = BigInt(default=0)
     coupon = ForeignKey(references=Coupon, on_delete=OnDelete.restrict, null=True, default=None)
-    status = Varchar(length=16, default="pending")  # pending | paid | cancelled | refunded
-    method = Varchar(length=16, default="")  # balance | online | partner | contract
+    status = Varchar(length=16, default=OrderStatus.PENDING, choices=OrderStatus)
+    method = Varchar(length=16, default="")  # a PaymentMethod; "" until one is chosen
     payer = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=True, default=None)
     quoted_at = Timestamptz(null=True, default=None)
+    # Not a foreign key: periods point at their order, and a cycle of foreign keys cannot be created in order.
     renews_period_id = Integer(null=True, default=None)
     # The form's one-time key: a resubmitted form finds its order instead of making a second one.
     request_key = Varchar(length=64, null=True, default=None, unique=True)
@@ -119,13 +134,13 @@ class Period(Table):
     order = ForeignKey(
         references=SupportOrder, on_delete=OnDelete.restrict, null=False
     )  # the purchase or renewal that made it
-    level = Varchar(length=16)
+    level = Varchar(length=16, choices=Level)
     months = Integer()
     is_renewal = Boolean(default=False)
     start = Timestamptz()
     end = Timestamptz()
     paid_at = Timestamptz()
-    status = Varchar(length=16, default="active")  # active | refunded
+    status = Varchar(length=16, default=PeriodStatus.ACTIVE, choices=PeriodStatus)
 
 
 class Charge(Table):
@@ -133,7 +148,7 @@ class Charge(Table):
 
     id = Serial(primary_key=True)
     period = ForeignKey(references=Period, on_delete=OnDelete.restrict, null=False)
-    order_id = Varchar(length=32)
+    order_id = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)
     amount_fen = BigInt()
     span_start = Timestamptz()
     span_end = Timestamptz()
@@ -144,8 +159,8 @@ class Quote(Table):
 
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
-    kind = Varchar(length=16)
-    level = Varchar(length=16, default="")
+    kind = Varchar(length=16, choices=OrderKind)
+    level = Varchar(length=16, default="")  # a Level; "" for a pack
     months = Integer(default=0)
     amount_fen = BigInt()
     created_at = Timestamptz()
@@ -154,8 +169,8 @@ class Quote(Table):
 class VerificationCode(Table):
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
-    order_id = Varchar(length=32)
-    channel = Varchar(length=8)  # phone | email
+    order_id = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)
+    channel = Varchar(length=8, choices=Channel)
     code_hash = Varchar(length=128)
     created_at = Timestamptz()
     expires_at = Timestamptz()
@@ -182,8 +197,8 @@ class Ticket(Table):
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, null=False)
-    kind = Varchar(length=16)  # technical | business
-    severity = Varchar(length=16)
+    kind = Varchar(length=16, choices=TicketType)
+    severity = Varchar(length=16, choices=Severity)
     title = Varchar(length=200)
     description = Text()
     created_at = Timestamptz()
@@ -195,8 +210,8 @@ class RenewalAttempt(Table):
     id = Serial(primary_key=True)
     period = ForeignKey(references=Period, on_delete=OnDelete.restrict, null=False)
     attempted_on = Varchar(length=10)  # YYYY-MM-DD, Beijing
-    outcome = Varchar(length=16, default="")  # renewed | insufficient | failed
-    order_id = Varchar(length=32, null=True, default=None)
+    outcome = Varchar(length=16, default=RenewalOutcome.PENDING, choices=RenewalOutcome)
+    order_id = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=True, default=None)
     created_at = Timestamptz()
     unique_key = Varchar(length=32, unique=True)  # f"{period}:{attempted_on}"
 
@@ -206,7 +221,7 @@ class Outbox(Table):
 
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
-    channel = Varchar(length=8)  # inbox | phone | email
+    channel = Varchar(length=8, choices=Channel)
     subject = Varchar(length=200)
     body = Text()
     created_at = Timestamptz()

@@ -25,7 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from models.db import is_postgres, write_transaction
+from models.db import lock_partner, write_transaction
+from models.enums import LedgerKind, OrderKind, OrderStatus
+from models.records import Account, Order
+from models.records import Period as PeriodRecord
+from models.records import Quote as QuoteRecord
 from models.rules.money import ZERO, format_money, round_fen, to_fen
 from models.rules.pricing import PREMIUM, STANDARD
 from models.rules.proration import PeriodQuote, PeriodView, downgrade_breakdown, upgrade_breakdown
@@ -35,9 +39,9 @@ from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
 from models.services.purchase import buyer_refusal
-from models.tables import Charge, Partner, Period, Quote, SupportOrder
+from models.tables import Charge, Period, Quote, SupportOrder
 
-UPGRADE, DOWNGRADE = "upgrade", "downgrade"
+UPGRADE, DOWNGRADE = OrderKind.UPGRADE, OrderKind.DOWNGRADE
 #: What a quote is good for (SPEC.md §4): confirmed within this, its amount is the amount.
 QUOTE_VALID_FOR = timedelta(minutes=15)
 #: The one change each current level offers.
@@ -119,15 +123,15 @@ class ChangeOptions:
     target: str | None
     quote: ChangeQuote | None
     refusal: DomainError | None = None
-    pending: dict | None = None  # a pending change order of the company
+    pending: Order | None = None  # a pending change order of the company
     pending_is_own: bool = False  # the signed-in account placed it (and so may cancel it)
-    errors: dict = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 # --- the money ----------------------------------------------------------------------------------------------
 
 
-def _changing(state: PlanState, from_level: str) -> tuple[list[dict], list[PeriodView]]:
+def _changing(state: PlanState, from_level: str) -> tuple[list[PeriodRecord], list[PeriodView]]:
     """The current and future periods at `from_level` (the ones a change re-prices), rows with their views."""
     rows = ([state.current] if state.current else []) + list(state.upcoming)
     pairs = [(row, view) for row, view in zip(rows, state.views, strict=False) if view.level == from_level]
@@ -158,7 +162,7 @@ def _split(total_fen: int, lines: list[PeriodQuote]) -> list[int]:
 
 async def _apply(
     state: PlanState, quote: ChangeQuote, cash_fen: int, order_id: str, sign: int
-) -> list[tuple[dict, int]]:
+) -> list[tuple[PeriodRecord, int]]:
     """Each re-priced period gets its charge over the span it pays for, and the new level.
     Returns (period row, fen) for each period."""
     rows, views = _changing(state, quote.current_level)
@@ -168,7 +172,7 @@ async def _apply(
         row = by_start[line.start]
         await Charge.insert(
             Charge(
-                period=row["id"],
+                period=row.id,
                 order_id=order_id,
                 amount_fen=sign * fen,
                 span_start=line.span_start,
@@ -177,27 +181,18 @@ async def _apply(
         )
         shares.append((row, fen))
     if rows:
-        await Period.update({Period.level: quote.new_level}).where(Period.id.is_in([r["id"] for r in rows]))
+        await Period.update({Period.level: quote.new_level}).where(Period.id.is_in([r.id for r in rows]))
     return shares
 
 
 # --- who may change, and when ---------------------------------------------------------------------------------
 
 
-async def pending_change(partner_id: int) -> dict | None:
-    return (
-        await SupportOrder.select()
-        .where(
-            (SupportOrder.partner == partner_id)
-            & (SupportOrder.kind.is_in(list(CHANGE_KINDS)))
-            & (SupportOrder.status == orders.PENDING)
-        )
-        .order_by(SupportOrder.created_at)
-        .first()
-    )
+async def pending_change(partner_id: int) -> Order | None:
+    return await orders.pending_of_kind(partner_id, CHANGE_KINDS)
 
 
-async def _refusal(account: dict, state: PlanState, kind: str) -> DomainError | None:
+async def _refusal(account: Account, state: PlanState, kind: str) -> DomainError | None:
     """Why this account may not make the change `kind` now, or None."""
     if state.current is None or state.level not in TARGETS:
         return Conflict(NO_RUNNING_PLAN)
@@ -206,13 +201,13 @@ async def _refusal(account: dict, state: PlanState, kind: str) -> DomainError | 
     refused = await buyer_refusal(account)  # who may buy may change (SPEC.md §1)
     if refused:
         return refused
-    pending = await pending_change(account["partner"])
+    pending = await pending_change(account.partner)
     if pending:
-        return Conflict(PENDING_CHANGE, order=pending["id"])
+        return Conflict(PENDING_CHANGE, order=pending.id)
     return None
 
 
-async def options(account: dict, state: PlanState, target: str | None, now: datetime) -> ChangeOptions:
+async def options(account: Account, state: PlanState, target: str | None, now: datetime) -> ChangeOptions:
     """The change page of a running plan: the change on offer, its quote at `now` (not stored), or why not."""
     offer = TARGETS.get(state.level)
     result = ChangeOptions(
@@ -227,8 +222,8 @@ async def options(account: dict, state: PlanState, target: str | None, now: date
         return result
     if target not in (None, "", offer[1]):
         result.errors["level"] = NOT_OFFERED
-    result.pending = await pending_change(account["partner"])
-    result.pending_is_own = bool(result.pending and result.pending["account"] == account["id"])
+    result.pending = await pending_change(account.partner)
+    result.pending_is_own = bool(result.pending and result.pending.account == account.id)
     result.refusal = await _refusal(account, state, offer[0])
     if not result.errors:
         result.quote = compute(state, now)
@@ -238,100 +233,86 @@ async def options(account: dict, state: PlanState, target: str | None, now: date
 # --- quotes -------------------------------------------------------------------------------------------------
 
 
-async def quote(account: dict, kind: str, now: datetime) -> ChangeQuote:
-    """规格确认: prices the change at `now` and stores the quote (its id travels with the form)."""
-    async with write_transaction():
-        state = await plan_state(account["partner"], now)
-        refused = await _refusal(account, state, kind)
-        if refused:
-            raise refused
-        priced = compute(state, now)
-        row = await Quote.insert(
-            Quote(
-                account=account["id"],
-                kind=kind,
-                level=priced.new_level,
-                months=0,
-                amount_fen=priced.amount_fen,
-                created_at=now,
-            )
-        ).returning(Quote.id)
-    priced.quote_id = row[0]["id"]
+async def _store(account: Account, kind: str, priced: ChangeQuote, now: datetime) -> ChangeQuote:
+    """Keeps the quote with its time (SPEC.md §4); its id travels with the form."""
+    rows = await Quote.insert(
+        Quote(
+            account=account.id,
+            kind=kind,
+            level=priced.new_level,
+            months=0,
+            amount_fen=priced.amount_fen,
+            created_at=now,
+        )
+    ).returning(Quote.id)
+    priced.quote_id = rows[0]["id"]
     return priced
 
 
-async def _frozen(account: dict, state: PlanState, kind: str, quote_id: int | None, now: datetime) -> ChangeQuote:
+async def quote(account: Account, kind: str, now: datetime) -> ChangeQuote:
+    """规格确认: prices the change at `now` and stores the quote (its id travels with the form)."""
+    async with write_transaction():
+        state = await plan_state(account.partner, now)
+        refused = await _refusal(account, state, kind)
+        if refused:
+            raise refused
+        return await _store(account, kind, compute(state, now), now)
+
+
+async def _frozen(account: Account, state: PlanState, kind: str, quote_id: int | None, now: datetime) -> ChangeQuote:
     """The quote to confirm: the stored one while fresh (recomputed at its own time, so each period's charge
     sums to exactly the amount shown), else the amount now — refused with QuoteChanged if it differs."""
     row = None
     if quote_id:
-        row = (
+        found = (
             await Quote.select()
-            .where((Quote.id == quote_id) & (Quote.account == account["id"]) & (Quote.kind == kind))
+            .where((Quote.id == quote_id) & (Quote.account == account.id) & (Quote.kind == kind))
             .first()
         )
+        row = QuoteRecord.from_row(found) if found else None
     current = compute(state, now)
-    if row is not None and now - row["created_at"] <= QUOTE_VALID_FOR and row["level"] == current.new_level:
-        then = compute(state, row["created_at"])
-        if then.amount_fen == row["amount_fen"]:
-            then.quote_id = row["id"]
+    if row is not None and now - row.created_at <= QUOTE_VALID_FOR and row.level == current.new_level:
+        then = compute(state, row.created_at)
+        if then.amount_fen == row.amount_fen:
+            then.quote_id = row.id
             return then
-    if row is None or current.amount_fen != row["amount_fen"]:
-        raise QuoteChanged(kind, row["amount_fen"] if row else None, current.amount_fen)
-    current.quote_id = row["id"]
+    if row is None or current.amount_fen != row.amount_fen:
+        raise QuoteChanged(kind, row.amount_fen if row else None, current.amount_fen)
+    current.quote_id = row.id
     return current
 
 
 async def requote(
-    account: dict, kind: str, quote_id: int | None, now: datetime
+    account: Account, kind: str, quote_id: int | None, now: datetime
 ) -> tuple[ChangeQuote, QuoteChanged | None]:
     """The spec page shown again (e.g. the agreement was not ticked): the same quote while it holds; otherwise a
     new one is stored and the reason it changed is returned with it."""
     async with write_transaction():
-        state = await plan_state(account["partner"], now)
+        state = await plan_state(account.partner, now)
         refused = await _refusal(account, state, kind)
         if refused:
             raise refused
         try:
             return await _frozen(account, state, kind, quote_id, now), None
         except QuoteChanged as changed:
-            priced = compute(state, now)
-            row = await Quote.insert(
-                Quote(
-                    account=account["id"],
-                    kind=kind,
-                    level=priced.new_level,
-                    months=0,
-                    amount_fen=priced.amount_fen,
-                    created_at=now,
-                )
-            ).returning(Quote.id)
-            priced.quote_id = row[0]["id"]
-            return priced, changed
+            return await _store(account, kind, compute(state, now), now), changed
 
 
 # --- upgrade --------------------------------------------------------------------------------------------------
 
 
-async def _existing(request_key: str | None, account: dict) -> dict | None:
-    """A form sent twice finds the order the first one made. On PostgreSQL it first takes the company's row lock
-    (as paying does), so two changes of one plan go one after the other; SQLite's IMMEDIATE transaction does that."""
-    if is_postgres():
-        await Partner.select(Partner.id).where(Partner.id == account["partner"]).lock_rows()
-    if not request_key:
-        return None
-    return (
-        await SupportOrder.select()
-        .where((SupportOrder.request_key == request_key) & (SupportOrder.account == account["id"]))
-        .first()
-    )
+async def _existing(request_key: str | None, account: Account) -> Order | None:
+    """A form sent twice finds the order the first one made. It first takes the company's lock (as paying does),
+    so two changes of one plan go one after the other."""
+    await lock_partner(account.partner)
+    return await orders.by_request_key(account, request_key)
 
 
 async def _open_order(
-    account: dict, kind: str, quote_id: int | None, request_key: str | None, now: datetime
+    account: Account, kind: str, quote_id: int | None, request_key: str | None, now: datetime
 ) -> tuple[PlanState, ChangeQuote, str]:
     """Inside the caller's transaction: re-check the change, price it at its frozen quote, open its order."""
-    state = await plan_state(account["partner"], now)
+    state = await plan_state(account.partner, now)
     refused = await _refusal(account, state, kind)
     if refused:
         raise refused
@@ -348,86 +329,78 @@ async def _open_order(
     return state, priced, order_id
 
 
-async def place_upgrade(account: dict, quote_id: int | None, request_key: str | None, now: datetime) -> str:
+async def place_upgrade(account: Account, quote_id: int | None, request_key: str | None, now: datetime) -> str:
     """确认变更 (upgrade): a pending order for the quoted fee; paying it changes the level."""
     async with write_transaction():
         existing = await _existing(request_key, account)
         if existing:
-            return existing["id"]
+            return existing.id
         _, _, order_id = await _open_order(account, UPGRADE, quote_id, request_key, now)
     return order_id
 
 
-async def _upgrade_as_paid(order: dict, now: datetime) -> tuple[PlanState, ChangeQuote]:
+async def _upgrade_as_paid(order: Order, now: datetime) -> tuple[PlanState, ChangeQuote]:
     """The lines the order pays for, or a refusal: the plan must still be Standard and the order's amount must be
     what the periods are worth (at its quote while fresh, or now)."""
-    state = await plan_state(order["partner"], now)
+    state = await plan_state(order.partner, now)
     if state.current is None or state.level != STANDARD:
         raise Conflict(LEVEL_CHANGED)
     moments = [now]
-    if order["quoted_at"] is not None and now - order["quoted_at"] <= QUOTE_VALID_FOR:
-        moments.insert(0, order["quoted_at"])
+    if order.quoted_at is not None and now - order.quoted_at <= QUOTE_VALID_FOR:
+        moments.insert(0, order.quoted_at)
     for moment in moments:
         priced = compute(state, moment)
-        if priced.amount_fen == order["list_fen"]:
+        if priced.amount_fen == order.list_fen:
             return state, priced
     raise Conflict(QUOTE_EXPIRED)
 
 
-async def _upgrade_precheck(order: dict, now: datetime) -> None:
+async def upgrade_precheck(order: Order, now: datetime) -> None:
     await _upgrade_as_paid(order, now)
 
 
-async def _upgrade_fulfil(order: dict, now: datetime) -> None:
+async def upgrade_fulfil(order: Order, now: datetime) -> None:
     state, priced = await _upgrade_as_paid(order, now)
-    await _apply(state, priced, order["due_fen"], order["id"], +1)
+    await _apply(state, priced, order.due_fen, order.id, +1)
     await notify(
-        order["account"],
+        order.account,
         "支持计划已升级",
-        f"订单 {order['id']} 已支付，合作伙伴支持计划已升级为尊享级，到期时间不变。",
+        f"订单 {order.id} 已支付，合作伙伴支持计划已升级为尊享级，到期时间不变。",
         now,
     )
 
 
-async def _downgrade_precheck(order: dict, now: datetime) -> None:
+async def downgrade_precheck(order: Order, now: datetime) -> None:
     raise Conflict(N_("降级订单无需支付。"))
 
 
-async def _downgrade_fulfil(order: dict, now: datetime) -> None:  # pragma: no cover - never pending
+async def downgrade_fulfil(order: Order, now: datetime) -> None:  # pragma: no cover - never pending
     raise Conflict(N_("降级订单无需支付。"))
-
-
-orders.register_kind(UPGRADE, orders.OrderKind(precheck=_upgrade_precheck, fulfil=_upgrade_fulfil, describe=N_("升级")))
-orders.register_kind(
-    DOWNGRADE, orders.OrderKind(precheck=_downgrade_precheck, fulfil=_downgrade_fulfil, describe=N_("降级"))
-)
 
 
 # --- downgrade ------------------------------------------------------------------------------------------------
 
 
-async def downgrade(account: dict, quote_id: int | None, request_key: str | None, now: datetime) -> dict:
+async def downgrade(account: Account, quote_id: int | None, request_key: str | None, now: datetime) -> Order:
     """确认变更 (downgrade): Standard at once, the refund on the balance, a paid order of kind "downgrade"."""
     async with write_transaction():
         existing = await _existing(request_key, account)
         if existing:
             return existing
         state, priced, order_id = await _open_order(account, DOWNGRADE, quote_id, request_key, now)
-        await SupportOrder.update(
-            {SupportOrder.status: orders.PAID, SupportOrder.paid_at: now, SupportOrder.closed_at: now}
-        ).where(SupportOrder.id == order_id)
+        await orders.transition(await orders.get(order_id), OrderStatus.PAID, now, {SupportOrder.closed_at: now})
         for period, fen in await _apply(state, priced, priced.amount_fen, order_id, -1):
             if fen:  # back to whoever paid for the period, as unsubscribing does
                 await ledger.credit(
-                    await orders.refund_account(period["order"]),
+                    await orders.refund_account(period.order),
                     fen,
                     now,
-                    kind="refund",
+                    kind=LedgerKind.REFUND,
                     order_id=order_id,
                     note=DOWNGRADE,
                 )
         await notify(
-            account["id"],
+            account.id,
             "支持计划已降级",
             f"合作伙伴支持计划已降级为标准级（订单 {order_id}），退费 {_yuan(priced.amount_fen)} 已退还至支付该计划的帐户余额。",
             now,
@@ -435,9 +408,9 @@ async def downgrade(account: dict, quote_id: int | None, request_key: str | None
     return await orders.get(order_id)
 
 
-async def downgrade_result(account: dict, order_id: str) -> tuple[dict, dict]:
+async def downgrade_result(account: Account, order_id: str) -> tuple[Order, Account]:
     """The downgrade order and the account as it is now (its balance), for the result page."""
     order = await orders.get_for(account, order_id)
-    if order["kind"] != DOWNGRADE:
+    if order.kind != DOWNGRADE:
         raise NotFound(N_("订单不存在。"))
-    return order, await get_account(account["id"])
+    return order, await get_account(account.id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models.services import notifications, orders, renewal
+from models.services import auto_renew, notifications, orders
 
 
 async def run_due(now: datetime, *, order_lapse_days: int = 7, smtp_url: str | None = None) -> dict[str, int]:
     """Returns what each job did, for the log and the CLI."""
     done = {"lapsed_orders": await orders.lapse(now, order_lapse_days)}
-    done.update(await renewal.auto_renew_due(now))
+    done.update(await auto_renew.auto_renew_due(now))
     done["emails_sent"] = await notifications.deliver_email(smtp_url, now)
     return done

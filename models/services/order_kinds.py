@@ -1,8 +1,37 @@
-"""Imports every module that registers an order kind, so paying any order knows what it does."""
+"""What each kind of order checks before it is paid and does when it is paid: one explicit table.
+Importing this module alone is enough to pay any order (no registration by import side effect)."""
 
-from models.services import (
-    changes,  # noqa: F401
-    packs,  # noqa: F401
-    purchase,  # noqa: F401
-    renewal,  # noqa: F401
-)
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.enums import OrderKind
+from models.records import Order
+from models.services import changes, orders, packs, purchase, renewal
+
+
+@dataclass(frozen=True)
+class KindRules:
+    precheck: Callable[[Order, datetime], Awaitable[None]]  # raises DomainError if it may no longer be paid
+    fulfil: Callable[[Order, datetime], Awaitable[None]]  # what paying does, inside the payment's transaction
+
+
+KINDS: dict[OrderKind, KindRules] = {
+    OrderKind.PURCHASE: KindRules(precheck=purchase.precheck, fulfil=purchase.fulfil),
+    OrderKind.UPGRADE: KindRules(precheck=changes.upgrade_precheck, fulfil=changes.upgrade_fulfil),
+    OrderKind.DOWNGRADE: KindRules(precheck=changes.downgrade_precheck, fulfil=changes.downgrade_fulfil),
+    OrderKind.RENEWAL: KindRules(precheck=renewal.precheck, fulfil=renewal.fulfil),
+    OrderKind.PACK: KindRules(precheck=packs.precheck, fulfil=packs.fulfil),
+}
+
+
+async def precheck(order: Order, now: datetime) -> None:
+    """Still payable: pending, and its kind's own conditions hold now."""
+    orders.require_pending(order)
+    await KINDS[order.kind].precheck(order, now)
+
+
+async def fulfil(order: Order, now: datetime) -> None:
+    await KINDS[order.kind].fulfil(order, now)

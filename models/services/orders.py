@@ -1,36 +1,65 @@
-"""Orders (SPEC.md §7): a small state machine shared by every kind of purchase.
+"""Orders (SPEC.md §7): records, and the one state machine every status change goes through.
 
-pending → paid → refunded, or pending → cancelled. Each kind (purchase, upgrade, renewal, pack) registers
-how it is re-checked before payment and what paying it does (`OrderKind`)."""
+pending → paid → refunded, or pending → cancelled (by the person, or lapsed after 7 days unpaid). What each kind
+of order checks before payment and does when paid is in models.services.order_kinds."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
+
+from piccolo.columns.combination import Combinable
 
 from models.db import write_transaction
+from models.enums import OrderKind, OrderStatus, PaymentMethod
+from models.records import Account, Order
 from models.rules.periods import to_beijing
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.tables import SupportOrder
 
-PENDING, PAID, CANCELLED, REFUNDED = "pending", "paid", "cancelled", "refunded"
-METHODS = ("balance", "online", "partner", "contract")
+PENDING, PAID, CANCELLED, REFUNDED = OrderStatus
+
+#: The order state machine: the only status changes there are.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
+}
+#: The moment each status change stamps.
+_STAMPS = {
+    OrderStatus.PAID: SupportOrder.paid_at,
+    OrderStatus.CANCELLED: SupportOrder.closed_at,
+    OrderStatus.REFUNDED: SupportOrder.closed_at,
+}
+NOT_PENDING = N_("该订单已不是待支付状态。")
 
 
-@dataclass(frozen=True)
-class OrderKind:
-    precheck: Callable[[dict, datetime], Awaitable[None]]  # raise DomainError if it may no longer be paid
-    fulfil: Callable[[dict, datetime], Awaitable[None]]  # what paying does, inside the payment's transaction
-    describe: str  # message id for the order list
+class InvalidTransition(ValueError):
+    """A status change the state machine does not have: a programming error, never a person's."""
 
 
-KINDS: dict[str, OrderKind] = {}
+def check_transition(from_: OrderStatus, to: OrderStatus) -> None:
+    if to not in TRANSITIONS[from_]:
+        raise InvalidTransition(f"an order cannot go from {from_} to {to}")
 
 
-def register_kind(name: str, kind: OrderKind) -> None:
-    KINDS[name] = kind
+async def transition_where(
+    where: Combinable, from_: OrderStatus, to: OrderStatus, now: datetime, changes: Mapping[Any, Any] | None = None
+) -> list[str]:
+    """Moves every order matching `where` that is still in `from_` to `to`, in one conditional UPDATE
+    (`… WHERE status = from_`), so a concurrent change wins once; returns the ids that moved."""
+    check_transition(from_, to)
+    values = {SupportOrder.status: to, _STAMPS[to]: now, **(changes or {})}
+    moved = await SupportOrder.update(values).where(where & (SupportOrder.status == from_)).returning(SupportOrder.id)
+    return [row["id"] for row in moved]
+
+
+async def transition(order: Order, to: OrderStatus, now: datetime, changes: Mapping[Any, Any] | None = None) -> bool:
+    """Moves one order from the status it was read with to `to`; False when another change came first."""
+    return bool(await transition_where(SupportOrder.id == order.id, order.status, to, now, changes))
 
 
 def new_order_id(now: datetime) -> str:
@@ -40,8 +69,8 @@ def new_order_id(now: datetime) -> str:
 
 async def create_order(
     *,
-    account: dict,
-    kind: str,
+    account: Account,
+    kind: OrderKind,
     now: datetime,
     list_fen: int,
     level: str = "",
@@ -51,13 +80,14 @@ async def create_order(
     renews_period_id: int | None = None,
     quoted_at: datetime | None = None,
     auto: bool = False,
+    method: str = "",
 ) -> tuple[str, bool]:
     """Inserts a pending order; returns (order id, created). A form sent twice (same request_key) returns the
     first order instead of a second one. Called inside the caller's transaction."""
     if request_key:
         existing = (
             await SupportOrder.select(SupportOrder.id)
-            .where((SupportOrder.request_key == request_key) & (SupportOrder.account == account["id"]))
+            .where((SupportOrder.request_key == request_key) & (SupportOrder.account == account.id))
             .first()
         )
         if existing:
@@ -68,8 +98,8 @@ async def create_order(
     await SupportOrder.insert(
         SupportOrder(
             id=order_id,
-            account=account["id"],
-            partner=account["partner"],
+            account=account.id,
+            partner=account.partner,
             kind=kind,
             level=level,
             months=months,
@@ -82,95 +112,122 @@ async def create_order(
             renews_period_id=renews_period_id,
             quoted_at=quoted_at,
             auto=auto,
+            method=method,
             created_at=now,
         )
     )
     return order_id, True
 
 
-async def get(order_id: str) -> dict:
-    order = await SupportOrder.select().where(SupportOrder.id == order_id).first()
+async def find(order_id: str) -> Order | None:
+    row = await SupportOrder.select().where(SupportOrder.id == order_id).first()
+    return Order.from_row(row) if row else None
+
+
+async def get(order_id: str) -> Order:
+    order = await find(order_id)
     if order is None:
         raise NotFound(N_("订单不存在。"))
     return order
 
 
-async def get_for(account: dict, order_id: str) -> dict:
+async def get_for(account: Account, order_id: str) -> Order:
     """An order belongs to the account that placed it, and to the main account asked to pay it:
     anyone else gets "not found", not "forbidden", so ids cannot be probed."""
-    order = await SupportOrder.select().where(SupportOrder.id == order_id).first()
-    if order is None or not (order["account"] == account["id"] or order["payer"] == account["id"]):
+    order = await find(order_id)
+    if order is None or not order.belongs_to(account):
         raise NotFound(N_("订单不存在。"))
     return order
 
 
-async def list_for(account: dict, limit: int = 100) -> list[dict]:
-    return (
+async def get_own(account: Account, order_id: str) -> Order:
+    """An order the account placed itself (to pay with its own choices, or to cancel)."""
+    order = await get_for(account, order_id)
+    if order.account != account.id:
+        raise NotFound(N_("订单不存在。"))
+    return order
+
+
+async def by_request_key(account: Account, request_key: str | None) -> Order | None:
+    """The order a form with this one-time key already made for this account, if any."""
+    if not request_key:
+        return None
+    row = (
         await SupportOrder.select()
-        .where(SupportOrder.account == account["id"])
+        .where((SupportOrder.request_key == request_key) & (SupportOrder.account == account.id))
+        .first()
+    )
+    return Order.from_row(row) if row else None
+
+
+async def list_for(account: Account, limit: int = 100) -> list[Order]:
+    rows = (
+        await SupportOrder.select()
+        .where(SupportOrder.account == account.id)
         .order_by(SupportOrder.created_at, ascending=False)
         .limit(limit)
     )
+    return [Order.from_row(row) for row in rows]
 
 
-async def awaiting_partner_payment(account: dict) -> list[dict]:
+async def awaiting_partner_payment(account: Account) -> list[Order]:
     """待代付订单: orders of the company's members waiting for this main account to pay them."""
-    return (
+    rows = (
         await SupportOrder.select()
         .where(
-            (SupportOrder.payer == account["id"])
-            & (SupportOrder.method == "partner")
+            (SupportOrder.payer == account.id)
+            & (SupportOrder.method == PaymentMethod.PARTNER)
             & (SupportOrder.status == PENDING)
         )
         .order_by(SupportOrder.created_at)
     )
+    return [Order.from_row(row) for row in rows]
+
+
+async def pending_of_kind(partner_id: int, kinds: tuple[OrderKind, ...]) -> Order | None:
+    """The company's oldest pending order of these kinds."""
+    row = (
+        await SupportOrder.select()
+        .where(
+            (SupportOrder.partner == partner_id)
+            & SupportOrder.kind.is_in(list(kinds))
+            & (SupportOrder.status == PENDING)
+        )
+        .order_by(SupportOrder.created_at)
+        .first()
+    )
+    return Order.from_row(row) if row else None
 
 
 async def refund_account(order_id: str) -> int:
-    """Whose balance a refund of this order goes to: the main account that paid it for a member
-    (合作伙伴代付), otherwise the account that placed it."""
-    order = (
-        await SupportOrder.select(SupportOrder.account, SupportOrder.payer).where(SupportOrder.id == order_id).first()
-    )
-    return order["payer"] or order["account"]
+    """Whose balance a refund of this order goes to (Order.refund_to)."""
+    return (await get(order_id)).refund_to
 
 
-def require_pending(order: dict) -> None:
-    if order["status"] != PENDING:
-        raise Conflict(N_("该订单已不是待支付状态。"))
+def require_pending(order: Order) -> None:
+    if order.status != PENDING:
+        raise Conflict(NOT_PENDING)
 
 
-async def precheck(order: dict, now: datetime) -> None:
-    require_pending(order)
-    await KINDS[order["kind"]].precheck(order, now)
-
-
-async def cancel(account: dict, order_id: str, now: datetime) -> dict:
+async def cancel(account: Account, order_id: str, now: datetime) -> Order:
     async with write_transaction():
-        order = await get_for(account, order_id)
-        if order["account"] != account["id"]:
-            raise NotFound(N_("订单不存在。"))
-        if order["status"] == CANCELLED:
+        order = await get_own(account, order_id)
+        if order.status == CANCELLED:
             return order
         require_pending(order)
-        await SupportOrder.update({SupportOrder.status: CANCELLED, SupportOrder.closed_at: now}).where(
-            (SupportOrder.id == order_id) & (SupportOrder.status == PENDING)
-        )
+        await transition(order, CANCELLED, now)
     return await get(order_id)
 
 
 async def lapse(now: datetime, days: int = 7) -> int:
     """Cancels orders left unpaid for `days` days; returns how many."""
     async with write_transaction():
-        lapsed = (
-            await SupportOrder.update({SupportOrder.status: CANCELLED, SupportOrder.closed_at: now})
-            .where((SupportOrder.status == PENDING) & (SupportOrder.created_at < now - timedelta(days=days)))
-            .returning(SupportOrder.id)
-        )
+        lapsed = await transition_where(SupportOrder.created_at < now - timedelta(days=days), PENDING, CANCELLED, now)
     return len(lapsed)
 
 
-def check_method(method: str) -> str:
-    if method not in METHODS:
-        raise DomainError(N_("请选择支付方式。"), field="method")
-    return method
+def check_method(method: str) -> PaymentMethod:
+    try:
+        return PaymentMethod(method)
+    except ValueError:
+        raise DomainError(N_("请选择支付方式。"), field="method") from None

@@ -12,24 +12,23 @@ from datetime import datetime
 from decimal import Decimal
 
 from models.db import write_transaction
+from models.enums import Level, OrderKind
+from models.records import Account, Order
 from models.rules import quota as quota_rules
-from models.rules.eligibility import purchase_refusal
 from models.rules.money import format_datetime_cn, format_money, to_fen
-from models.rules.pricing import BASIC, PACK_MAX, PACK_MIN, PREMIUM, pack_price
+from models.rules.pricing import PACK_MAX, PACK_MIN, pack_price
 from models.services import orders
-from models.services.accounts import main_account_of
 from models.services.errors import N_, Conflict, DomainError
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
-from models.services.purchase import REFUSALS, PurchaseRefused
+from models.services.purchase import buyer_refusal
 
-KIND = "pack"
 NOT_STANDARD = {
-    BASIC: N_(
+    Level.BASIC: N_(
         "工单增购包仅适用于标准级合作伙伴支持计划。贵公司当前为基础级，仅支持业务类工单；"
         "如需提交技术类工单，请先购买标准级合作伙伴支持计划。"
     ),
-    PREMIUM: N_(
+    Level.PREMIUM: N_(
         "工单增购包仅适用于标准级合作伙伴支持计划。贵公司当前为尊享级，技术类工单不限数量，无需购买工单增购包。"
     ),
 }
@@ -71,23 +70,6 @@ def not_standard(state: PlanState) -> NotStandard | None:
     return NotStandard(NOT_STANDARD[state.level])
 
 
-async def buyer_refusal(account: dict) -> PurchaseRefused | None:
-    """Who may buy (SPEC.md §1) holds for packs too: a certified partner's accounts, or a non-certified partner's
-    member whose registered company name is the main account's."""
-    main = await main_account_of(account["partner"])
-    main_company = main["company_name"] if main else ""
-    code = purchase_refusal(
-        is_main=account["is_main"],
-        certified=account["partner_certified"],
-        own_company=account["company_name"],
-        main_company=main_company,
-        company_has_plan=False,
-    )
-    if code is None:
-        return None
-    return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main_company)
-
-
 @dataclass
 class PackOffer:
     """What the pack page shows: the plan's quota now, why packs are refused, or the price of `count` packs."""
@@ -125,9 +107,9 @@ class PackOffer:
         return None if self.count is None else pack_price(self.count, CATALOG)
 
 
-async def offer(account: dict, raw_count: object, now: datetime) -> PackOffer:
+async def offer(account: Account, raw_count: object, now: datetime) -> PackOffer:
     """The pack page and its live preview: refusal first (nothing to price), then the count, then the price."""
-    state = await plan_state(account["partner"], now)
+    state = await plan_state(account.partner, now)
     result = PackOffer(state=state)
     result.refusal = not_standard(state) or await buyer_refusal(account)
     if result.refusal:
@@ -141,18 +123,18 @@ async def offer(account: dict, raw_count: object, now: datetime) -> PackOffer:
     return result
 
 
-async def place(account: dict, raw_count: object, request_key: str | None, now: datetime) -> str:
+async def place(account: Account, raw_count: object, request_key: str | None, now: datetime) -> str:
     """订单确认 → 去购买: the pending pack order at the catalog price. A resubmitted form (same request_key)
     returns the first order."""
     count = parse_count(raw_count)
     async with write_transaction():
-        state = await plan_state(account["partner"], now)
+        state = await plan_state(account.partner, now)
         refused = not_standard(state) or await buyer_refusal(account)
         if refused:
             raise refused
         order_id, _ = await orders.create_order(
             account=account,
-            kind=KIND,
+            kind=OrderKind.PACK,
             now=now,
             pack_count=count,
             list_fen=price_fen(count),
@@ -162,25 +144,22 @@ async def place(account: dict, raw_count: object, request_key: str | None, now: 
     return order_id
 
 
-async def _precheck(order: dict, now: datetime) -> None:
+async def precheck(order: Order, now: datetime) -> None:
     """A pack order may be paid while the company's plan is still Standard."""
-    state = await plan_state(order["partner"], now)
+    state = await plan_state(order.partner, now)
     if not quota_rules.can_buy_packs(state.level):
         raise NotStandard(NO_LONGER_STANDARD)
 
 
-async def _fulfil(order: dict, now: datetime) -> None:
+async def fulfil(order: Order, now: datetime) -> None:
     """Nothing to create: the paid order itself raises this month's quota. The buyer is told the new quota."""
-    state = await plan_state(order["partner"], now)  # the order is already paid here, so it counts
-    added = order["pack_count"] * CATALOG.pack_tickets
+    state = await plan_state(order.partner, now)  # the order is already paid here, so it counts
+    added = order.pack_count * CATALOG.pack_tickets
     await notify(
-        order["account"],
+        order.account,
         "工单增购包已生效",
-        f"订单 {order['id']}：{order['pack_count']} 个工单增购包（{format_money(order['due_fen'], 'zh_CN')}）"
+        f"订单 {order.id}：{order.pack_count} 个工单增购包（{format_money(order.due_fen, 'zh_CN')}）"
         f"已生效，本月技术类工单配额增加 {added} 个，现为 {state.quota} 个（已用 {state.tickets_used} 个）。"
         f"增购的工单于 {format_datetime_cn(state.month_end)} 后作废。",
         now,
     )
-
-
-orders.register_kind(KIND, orders.OrderKind(precheck=_precheck, fulfil=_fulfil, describe=N_("工单增购包")))

@@ -5,39 +5,39 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models.db import is_postgres, write_transaction
+from models.db import lock_partner, write_transaction
+from models.enums import OrderKind, OrderStatus, PaymentMethod
+from models.records import Account, Order
 from models.rules.money import format_money, to_decimal, to_fen
-from models.services import coupons, ledger, order_kinds, orders, verification  # noqa: F401 (order_kinds registers)
+from models.services import coupons, ledger, order_kinds, orders, verification
 from models.services.accounts import main_account_of
-from models.services.errors import N_, Conflict, DomainError, NotFound
+from models.services.errors import N_, Conflict, DomainError
 from models.services.gateway import SandboxGateway
 from models.services.notifications import notify
-from models.tables import Account, Partner, SupportOrder
+from models.tables import SupportOrder
 
 
-async def choose(account: dict, order_id: str, method: str, coupon_id: int | None, now: datetime) -> dict:
+async def choose(account: Account, order_id: str, method: str, coupon_id: int | None, now: datetime) -> Order:
     """确认付款: stores the method and coupon with the amount due; checks the balance before going on."""
     method = orders.check_method(method)
     async with write_transaction():
-        order = await orders.get_for(account, order_id)
-        if order["account"] != account["id"]:
-            raise NotFound(N_("订单不存在。"))
-        await orders.precheck(order, now)
+        order = await orders.get_own(account, order_id)
+        await order_kinds.precheck(order, now)
         payer = None
-        if method == "contract" and order["kind"] == "upgrade":
+        if method == PaymentMethod.CONTRACT and order.kind == OrderKind.UPGRADE:
             raise DomainError(
                 N_("升级费用按小时折算，会随时间变化，不能申请线上合同请款后支付。请选择其他支付方式。"), field="method"
             )
-        if method == "partner":
+        if method == PaymentMethod.PARTNER:
             if coupon_id:
                 raise DomainError(N_("合作伙伴代付的订单不可使用优惠券。"), field="coupon")
-            if account["is_main"]:
+            if account.is_main:
                 raise DomainError(N_("您是合作伙伴主帐号，请直接支付该订单。"), field="method")
-            payer = (await main_account_of(account["partner"]))["id"]
-        coupon, discount, due = await coupons.price_with(account["id"], coupon_id, to_decimal(order["list_fen"]), now)
+            payer = (await main_account_of(account.partner))["id"]
+        coupon, discount, due = await coupons.price_with(account.id, coupon_id, to_decimal(order.list_fen), now)
         due_fen, discount_fen = to_fen(due), to_fen(discount)
-        if method == "balance" and account["balance_fen"] < due_fen:
-            raise ledger.InsufficientBalance(due_fen - account["balance_fen"])
+        if method == PaymentMethod.BALANCE and account.balance_fen < due_fen:
+            raise ledger.InsufficientBalance(due_fen - account.balance_fen)
         await SupportOrder.update(
             {
                 SupportOrder.method: method,
@@ -51,89 +51,75 @@ async def choose(account: dict, order_id: str, method: str, coupon_id: int | Non
             await notify(
                 payer,
                 "待代付订单",
-                f"子帐号 {account['login']} 申请由您代付订单 {order_id}，金额 {format_money(due_fen, 'zh_CN')}。",
+                f"子帐号 {account.login} 申请由您代付订单 {order_id}，金额 {format_money(due_fen, 'zh_CN')}。",
                 now,
             )
     return await orders.get(order_id)
 
 
-async def settle(order_id: str, now: datetime, *, payer_id: int | None, payment_ref: str | None = None) -> dict:
+async def settle(order_id: str, now: datetime, *, payer_id: int | None, payment_ref: str | None = None) -> Order:
     """Marks a pending order paid and does what paying it means, all or nothing. `payer_id` is the
     account whose balance pays (None when the money came from outside: online or offline)."""
     async with write_transaction():
-        order = await orders.get(order_id)
-        if is_postgres():  # one payment at a time per company (its plan is one chain); then read it afresh
-            await Partner.select(Partner.id).where(Partner.id == order["partner"]).lock_rows()
-            order = await orders.get(order_id)
-        if order["status"] == orders.PAID:
+        await lock_partner((await orders.get(order_id)).partner)
+        order = await orders.get(order_id)  # read afresh under the lock
+        if order.status == OrderStatus.PAID:
             return order
-        await orders.precheck(order, now)
-        marked = (
-            await SupportOrder.update(
-                {
-                    SupportOrder.status: orders.PAID,
-                    SupportOrder.paid_at: now,
-                    SupportOrder.payment_ref: payment_ref,
-                }
-            )
-            .where((SupportOrder.id == order_id) & (SupportOrder.status == orders.PENDING))
-            .returning(SupportOrder.id)
-        )
-        if not marked:
+        await order_kinds.precheck(order, now)
+        if not await orders.transition(order, OrderStatus.PAID, now, {SupportOrder.payment_ref: payment_ref}):
             again = await orders.get(order_id)
-            if again["status"] == orders.PAID:
+            if again.status == OrderStatus.PAID:
                 return again
-            raise Conflict(N_("该订单已不是待支付状态。"))
+            raise Conflict(orders.NOT_PENDING)
         if payer_id is not None:
-            await ledger.debit(payer_id, order["due_fen"], now, order_id=order_id, note=order["kind"])
-        if order["coupon"]:
-            await coupons.mark_used(order["coupon"], order_id)
-        paid = await orders.get(order_id)
-        await orders.KINDS[order["kind"]].fulfil(paid, now)
+            await ledger.debit(payer_id, order.due_fen, now, order_id=order_id, note=order.kind)
+        if order.coupon:
+            await coupons.mark_used(order.coupon, order_id)
+        await order_kinds.fulfil(await orders.get(order_id), now)
         await notify(
-            order["account"], "订单已支付", f"订单 {order_id} 已支付 {format_money(order['due_fen'], 'zh_CN')}。", now
+            order.account, "订单已支付", f"订单 {order_id} 已支付 {format_money(order.due_fen, 'zh_CN')}。", now
         )
     return await orders.get(order_id)
 
 
-async def pay_verified(account: dict, order_id: str, code: str, now: datetime) -> dict:
+async def pay_verified(account: Account, order_id: str, code: str, now: datetime) -> Order:
     """身份验证 then pay from the balance: the placer's own (余额支付) or the main account's (合作伙伴代付)."""
     async with write_transaction():
         order = await orders.get_for(account, order_id)
-        if order["status"] == orders.PAID:
+        if order.status == OrderStatus.PAID:
             return order  # a replayed or double-clicked confirmation shows the first result
-        by_partner = order["method"] == "partner" and order["payer"] == account["id"]
-        if not (order["method"] == "balance" and order["account"] == account["id"]) and not by_partner:
+        by_partner = order.method == PaymentMethod.PARTNER and order.payer == account.id
+        if not (order.method == PaymentMethod.BALANCE and order.account == account.id) and not by_partner:
             raise DomainError(N_("该订单未选择余额支付，请先选择支付方式。"))
-        await orders.precheck(order, now)
-        fresh = await Account.select(Account.balance_fen).where(Account.id == account["id"]).first()
-        if fresh["balance_fen"] < order["due_fen"]:
-            raise ledger.InsufficientBalance(order["due_fen"] - fresh["balance_fen"])
+        await order_kinds.precheck(order, now)
+        balance = await ledger.balance(account.id)
+        if balance < order.due_fen:
+            raise ledger.InsufficientBalance(order.due_fen - balance)
         problem = await verification.check_code(account, order_id, code, now)
         if problem is None:
-            return await settle(order_id, now, payer_id=account["id"])
+            return await settle(order_id, now, payer_id=account.id)
     raise DomainError(problem, field="code")
 
 
-async def online_notification(gateway: SandboxGateway, payload: dict[str, str], signature: str, now: datetime) -> dict:
+async def online_notification(gateway: SandboxGateway, payload: dict[str, str], signature: str, now: datetime) -> Order:
     """The gateway's callback: verified, checked against the order, safe to repeat."""
     if not gateway.verify(payload, signature):
         raise DomainError(N_("支付通知的签名无效。"))
     order = await orders.get(payload.get("order_id", ""))
     if (
         payload.get("status") != "paid"
-        or payload.get("amount_fen") != str(order["due_fen"])
-        or order["method"] != "online"
+        or payload.get("amount_fen") != str(order.due_fen)
+        or order.method != PaymentMethod.ONLINE
     ):
         raise DomainError(N_("支付通知与订单不符。"))
-    if order["status"] == orders.PAID:
+    if order.status == OrderStatus.PAID:
         return order
-    return await settle(order["id"], now, payer_id=None, payment_ref=payload.get("transaction_id"))
+    return await settle(order.id, now, payer_id=None, payment_ref=payload.get("transaction_id"))
 
 
-async def confirm_offline(order_id: str, now: datetime) -> dict:
+async def confirm_offline(order_id: str, now: datetime) -> Order:
     """The operator saw the contract payment arrive (partner-console orders confirm-offline)."""
     order = await orders.get(order_id)
-    if order["method"] != "contract":
+    if order.method != PaymentMethod.CONTRACT:
         raise DomainError(N_("订单 %(order)s 不是等待合同付款的订单。"), order=order_id)
     return await settle(order_id, now, payer_id=None, payment_ref="offline")

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from models.enums import Level, OrderKind, OrderStatus, PeriodStatus, TicketType
+from models.records import Order
+from models.records import Period as PeriodRecord
+from models.records import Plan as PlanRecord
 from models.rules import quota as quota_rules
-from models.rules.money import to_decimal
+from models.rules.money import to_decimal, to_fen
 from models.rules.periods import natural_month
-from models.rules.pricing import BASIC, Catalog
+from models.rules.pricing import Catalog, list_price
 from models.rules.proration import Charge as ChargeView
 from models.rules.proration import PeriodView
 from models.tables import Charge, Period, Plan, SupportOrder, Ticket
@@ -20,10 +24,10 @@ CATALOG = Catalog()
 class PlanState:
     partner_id: int
     plan_id: int | None
-    level: str
-    current: dict | None  # the period running now
-    upcoming: list[dict]  # paid periods that start later (renewals)
-    history: list[dict]  # every period, newest first
+    level: Level
+    current: PeriodRecord | None  # the period running now
+    upcoming: list[PeriodRecord]  # paid periods that start later (renewals)
+    history: list[PeriodRecord]  # every period, newest first
     auto_renew: bool = False
     auto_renew_months: int = 0
     quota: int | None = 0  # None: unlimited
@@ -34,12 +38,12 @@ class PlanState:
 
     @property
     def valid_from(self) -> datetime | None:
-        return self.current["start"] if self.current else None
+        return self.current.start if self.current else None
 
     @property
     def valid_until(self) -> datetime | None:
         chain = ([self.current] if self.current else []) + self.upcoming
-        return chain[-1]["end"] if chain else None
+        return chain[-1].end if chain else None
 
     @property
     def pack_tickets(self) -> int:
@@ -51,29 +55,55 @@ class PlanState:
         return None if self.quota is None else max(0, self.quota - self.tickets_used)
 
 
-async def period_views(periods: list[dict]) -> list[PeriodView]:
+async def period_views(periods: list[PeriodRecord]) -> list[PeriodView]:
     """The rules' view of periods: each with the charges paid for it (SPEC.md §4)."""
     if not periods:
         return []
-    charges = await Charge.select().where(Charge.period.is_in([p["id"] for p in periods])).order_by(Charge.id)
+    charges = await Charge.select().where(Charge.period.is_in([p.id for p in periods])).order_by(Charge.id)
     views = []
     for p in periods:
         own = tuple(
             ChargeView(amount=to_decimal(c["amount_fen"]), span_start=c["span_start"], span_end=c["span_end"])
             for c in charges
-            if c["period"] == p["id"]
+            if c["period"] == p.id
         )
         views.append(
             PeriodView(
-                start=p["start"],
-                end=p["end"],
-                months=p["months"],
-                level=p["level"],
+                start=p.start,
+                end=p.end,
+                months=p.months,
+                level=p.level,
                 charges=own,
-                is_renewal=p["is_renewal"],
+                is_renewal=p.is_renewal,
             )
         )
     return views
+
+
+def list_price_fen(level: str, months: int) -> int:
+    """The list price of a term (purchase and renewal alike), in fen."""
+    return to_fen(list_price(level, months, CATALOG))
+
+
+async def add_period(*, plan_id: int, order: Order, start: datetime, end: datetime, now: datetime) -> int:
+    """The period a paid purchase or renewal order buys, with the cash paid as its one charge for the whole span."""
+    rows = await Period.insert(
+        Period(
+            plan=plan_id,
+            order=order.id,
+            level=order.level,
+            months=order.months,
+            is_renewal=order.kind == OrderKind.RENEWAL,
+            start=start,
+            end=end,
+            paid_at=now,
+        )
+    ).returning(Period.id)
+    period_id: int = rows[0]["id"]
+    await Charge.insert(
+        Charge(period=period_id, order_id=order.id, amount_fen=order.due_fen, span_start=start, span_end=end)
+    )
+    return period_id
 
 
 def month_window(now: datetime) -> tuple[datetime, datetime]:
@@ -86,8 +116,8 @@ async def packs_in_month(partner_id: int, now: datetime) -> int:
     start, end = month_window(now)
     rows = await SupportOrder.select(SupportOrder.pack_count).where(
         (SupportOrder.partner == partner_id)
-        & (SupportOrder.kind == "pack")
-        & (SupportOrder.status == "paid")
+        & (SupportOrder.kind == OrderKind.PACK)
+        & (SupportOrder.status == OrderStatus.PAID)
         & (SupportOrder.paid_at >= start)
         & (SupportOrder.paid_at < end)
     )
@@ -98,30 +128,32 @@ async def technical_tickets_in_month(partner_id: int, now: datetime) -> int:
     start, end = month_window(now)
     return await Ticket.count().where(
         (Ticket.partner == partner_id)
-        & (Ticket.kind == "technical")
+        & (Ticket.kind == TicketType.TECHNICAL)
         & (Ticket.created_at >= start)
         & (Ticket.created_at < end)
     )
 
 
 async def plan_state(partner_id: int, now: datetime) -> PlanState:
-    plan = await Plan.select().where(Plan.partner == partner_id).first()
-    periods = []
+    row = await Plan.select().where(Plan.partner == partner_id).first()
+    plan = PlanRecord.from_row(row) if row else None
+    periods: list[PeriodRecord] = []
     if plan:
-        periods = await Period.select().where(Period.plan == plan["id"]).order_by(Period.start)
-    active = [p for p in periods if p["status"] == "active" and p["end"] >= now]
-    current = next((p for p in active if p["start"] <= now), None)
-    upcoming = [p for p in active if p["start"] > now]
-    level = current["level"] if current else BASIC
+        rows = await Period.select().where(Period.plan == plan.id).order_by(Period.start)
+        periods = [PeriodRecord.from_row(r) for r in rows]
+    active = [p for p in periods if p.status == PeriodStatus.ACTIVE and p.end >= now]
+    current = next((p for p in active if p.start <= now), None)
+    upcoming = [p for p in active if p.start > now]
+    level = current.level if current else Level.BASIC
     state = PlanState(
         partner_id=partner_id,
-        plan_id=plan["id"] if plan else None,
+        plan_id=plan.id if plan else None,
         level=level,
         current=current,
         upcoming=upcoming,
         history=list(reversed(periods)),
-        auto_renew=bool(plan and plan["auto_renew"]),
-        auto_renew_months=(plan["auto_renew_months"] if plan else 0) or (periods[-1]["months"] if periods else 1),
+        auto_renew=bool(plan and plan.auto_renew),
+        auto_renew_months=(plan.auto_renew_months if plan else 0) or (periods[-1].months if periods else 1),
         views=await period_views(([current] if current else []) + upcoming),
     )
     state.packs_this_month = await packs_in_month(partner_id, now)

@@ -6,15 +6,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from models.db import write_transaction
+from models.enums import OrderKind
+from models.records import Account, Order
 from models.rules.eligibility import ALREADY_HAS_PLAN, COMPANY_MISMATCH, MAIN_NOT_CERTIFIED, purchase_refusal
-from models.rules.money import to_decimal, to_fen
+from models.rules.money import to_decimal
 from models.rules.periods import is_valid_term, purchase_period
-from models.rules.pricing import PAID_LEVELS, list_price
+from models.rules.pricing import PAID_LEVELS
 from models.services import orders
 from models.services.accounts import get_account, main_account_of
 from models.services.errors import N_, DomainError
-from models.services.plans import CATALOG, plan_state
-from models.tables import Charge, Period, Plan
+from models.services.plans import add_period, list_price_fen, plan_state
+from models.tables import Plan
 
 REFUSALS = {
     MAIN_NOT_CERTIFIED: N_(
@@ -31,25 +33,25 @@ class PurchaseRefused(DomainError):
     status_code = 403
 
 
-async def buyer_refusal(account: dict, *, company_has_plan: bool = False) -> PurchaseRefused | None:
+async def buyer_refusal(account: Account, *, company_has_plan: bool = False) -> PurchaseRefused | None:
     """Why this account may not buy (SPEC.md §1), or None. Who may buy may also change and renew."""
-    main = await main_account_of(account["partner"])
-    main_company = main["company_name"] if main else ""
+    main = await main_account_of(account.partner)
+    main_company = main.company_name if main else ""
     code = purchase_refusal(
-        is_main=account["is_main"],
-        certified=account["partner_certified"],
-        own_company=account["company_name"],
+        is_main=account.is_main,
+        certified=account.partner_certified,
+        own_company=account.company_name,
         main_company=main_company,
         company_has_plan=company_has_plan,
     )
     if code is None:
         return None
-    return PurchaseRefused(REFUSALS[code], own=account["company_name"], main=main_company)
+    return PurchaseRefused(REFUSALS[code], own=account.company_name, main=main_company)
 
 
-async def refusal(account: dict, now: datetime) -> PurchaseRefused | None:
+async def refusal(account: Account, now: datetime) -> PurchaseRefused | None:
     """Why this account may not buy a plan now: the rules of who may buy, and one plan per company."""
-    state = await plan_state(account["partner"], now)
+    state = await plan_state(account.partner, now)
     return await buyer_refusal(account, company_has_plan=bool(state.current or state.upcoming))
 
 
@@ -61,10 +63,10 @@ def check_choice(level: str, months: int | None) -> None:
 
 
 def price(level: str, months: int) -> int:
-    return to_fen(list_price(level, months, CATALOG))
+    return list_price_fen(level, months)
 
 
-async def place(account: dict, level: str, months: int, request_key: str | None, now: datetime) -> str:
+async def place(account: Account, level: str, months: int, request_key: str | None, now: datetime) -> str:
     """规格确认 → 去购买: the pending order, at the list price the preview showed."""
     check_choice(level, months)
     async with write_transaction():
@@ -73,7 +75,7 @@ async def place(account: dict, level: str, months: int, request_key: str | None,
             raise refused
         order_id, _ = await orders.create_order(
             account=account,
-            kind="purchase",
+            kind=OrderKind.PURCHASE,
             now=now,
             level=level,
             months=months,
@@ -84,42 +86,23 @@ async def place(account: dict, level: str, months: int, request_key: str | None,
     return order_id
 
 
-async def _precheck(order: dict, now: datetime) -> None:
-    refused = await refusal(await get_account(order["account"]), now)
+async def precheck(order: Order, now: datetime) -> None:
+    refused = await refusal(await get_account(order.account), now)
     if refused:
         raise refused
 
 
-async def _fulfil(order: dict, now: datetime) -> None:
+async def fulfil(order: Order, now: datetime) -> None:
     """The plan starts now, for the term bought; the cash paid is its first charge."""
-    plan = await Plan.select(Plan.id).where(Plan.partner == order["partner"]).first()
+    plan = await Plan.select(Plan.id).where(Plan.partner == order.partner).first()
     if plan is None:
         plan = (
             await Plan.insert(
-                Plan(partner=order["partner"], auto_renew=False, auto_renew_months=0, created_at=now)
+                Plan(partner=order.partner, auto_renew=False, auto_renew_months=0, created_at=now)
             ).returning(Plan.id)
         )[0]
-    start, end = purchase_period(now, order["months"])
-    period = (
-        await Period.insert(
-            Period(
-                plan=plan["id"],
-                order=order["id"],
-                level=order["level"],
-                months=order["months"],
-                is_renewal=False,
-                start=start,
-                end=end,
-                paid_at=now,
-            )
-        ).returning(Period.id)
-    )[0]
-    await Charge.insert(
-        Charge(period=period["id"], order_id=order["id"], amount_fen=order["due_fen"], span_start=start, span_end=end)
-    )
-
-
-orders.register_kind("purchase", orders.OrderKind(precheck=_precheck, fulfil=_fulfil, describe=N_("新购")))
+    start, end = purchase_period(now, order.months)
+    await add_period(plan_id=plan["id"], order=order, start=start, end=end, now=now)
 
 
 def preview_period(now: datetime, months: int) -> tuple[datetime, datetime]:

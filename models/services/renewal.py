@@ -12,17 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from models.db import is_postgres, write_transaction
-from models.rules.money import format_datetime_cn, format_money, to_decimal, to_fen
+from models.db import write_transaction
+from models.enums import OrderKind, PeriodStatus
+from models.records import Account, Order
+from models.records import Period as PeriodRecord
+from models.rules.money import format_datetime_cn, to_decimal
 from models.rules.periods import is_valid_term, renewal_period, to_beijing
-from models.rules.pricing import PREMIUM, STANDARD, list_price
+from models.rules.pricing import PREMIUM, STANDARD
 from models.services import orders
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError
-from models.services.notifications import notify
-from models.services.plans import CATALOG, PlanState, plan_state
+from models.services.plans import PlanState, add_period, list_price_fen, plan_state
 from models.services.purchase import PurchaseRefused, buyer_refusal
-from models.tables import Account, Charge, Partner, Period, Plan, RenewalAttempt, SupportOrder
+from models.tables import Period, Plan
 
 log = logging.getLogger("console.jobs")
 
@@ -37,14 +39,14 @@ LEVEL_CHANGED = N_("支持计划的规格已变更，此续费订单不能再支
 BAD_TERM = N_("请选择续费时长：1至11个月，或1至3年。")
 
 # Notifications are written in Chinese (the source language), like every other one.
-_LEVEL_ZH = {STANDARD: "标准级", PREMIUM: "尊享级"}
+LEVEL_ZH = {STANDARD: "标准级", PREMIUM: "尊享级"}
 
 
-def _term_zh(months: int) -> str:
+def term_zh(months: int) -> str:
     return f"{months // 12}年" if months % 12 == 0 else f"{months}个月"
 
 
-def chain_last(state: PlanState) -> dict | None:
+def chain_last(state: PlanState) -> PeriodRecord | None:
     """The last period of the running chain (current + paid renewals after it), or None for a Basic plan."""
     chain = ([state.current] if state.current else []) + state.upcoming
     return chain[-1] if chain else None
@@ -58,7 +60,7 @@ def check_term(months: int | None) -> int:
 
 def price_fen(level: str, months: int) -> int:
     """Monthly price × months (12 × for a year, less the catalog's yearly discount, none by default)."""
-    return to_fen(list_price(level, months, CATALOG))
+    return list_price_fen(level, months)
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,16 @@ class RenewalQuote:
         return to_decimal(self.amount_fen)
 
 
-def quote_for(last: dict, months: int) -> RenewalQuote:
-    start, end = renewal_period(last["end"], months)
+def quote_for(last: PeriodRecord, months: int) -> RenewalQuote:
+    """Renewing the chain whose last period is `last`."""
+    return quote_after(last.end, last.level, months)
+
+
+def quote_after(end: datetime, level: str, months: int) -> RenewalQuote:
+    """A renewal for `months` at `level` of a chain that ends at `end`."""
+    start, new_end = renewal_period(end, months)
     return RenewalQuote(
-        level=last["level"],
-        months=months,
-        current_end=last["end"],
-        start=start,
-        end=end,
-        amount_fen=price_fen(last["level"], months),
+        level=level, months=months, current_end=end, start=start, end=new_end, amount_fen=price_fen(level, months)
     )
 
 
@@ -95,22 +98,22 @@ refusal = buyer_refusal  # who may renew is who may buy (SPEC.md §1)
 @dataclass
 class RenewPage:
     state: PlanState
-    last: dict | None  # None: Basic, nothing to renew
+    last: PeriodRecord | None  # None: Basic, nothing to renew
     refusal: PurchaseRefused | None
 
 
-async def renew_page(account: dict, now: datetime) -> RenewPage:
-    state = await plan_state(account["partner"], now)
+async def renew_page(account: Account, now: datetime) -> RenewPage:
+    state = await plan_state(account.partner, now)
     last = chain_last(state) if state.current else None
     return RenewPage(state=state, last=last, refusal=await refusal(account) if last else None)
 
 
-async def place(account: dict, months: int | None, request_key: str | None, now: datetime) -> str:
+async def place(account: Account, months: int | None, request_key: str | None, now: datetime) -> str:
     """续费管理 → 去支付: a pending renewal order of the chain's last period, at the price the page showed.
     The same form sent twice (same key and term) finds the first order."""
     months = check_term(months)
     async with write_transaction():
-        state = await plan_state(account["partner"], now)
+        state = await plan_state(account.partner, now)
         last = chain_last(state) if state.current else None
         if last is None:
             raise Conflict(NOT_RENEWABLE, field="months")
@@ -120,60 +123,42 @@ async def place(account: dict, months: int | None, request_key: str | None, now:
         quote = quote_for(last, months)
         order_id, _ = await orders.create_order(
             account=account,
-            kind="renewal",
+            kind=OrderKind.RENEWAL,
             now=now,
             level=quote.level,
             months=months,
             list_fen=quote.amount_fen,
             request_key=f"{request_key[:48]}:{months}" if request_key else None,
-            renews_period_id=last["id"],
+            renews_period_id=last.id,
             quoted_at=now,
         )
     return order_id
 
 
-async def _precheck(order: dict, now: datetime) -> None:
+async def precheck(order: Order, now: datetime) -> None:
     """A renewal may be paid while the plan runs and the period it renews is still the chain's last one."""
-    state = await plan_state(order["partner"], now)
+    state = await plan_state(order.partner, now)
     last = chain_last(state) if state.current else None
     if last is None:
-        renewed = next((p for p in state.history if p["id"] == order["renews_period_id"]), None)
-        if renewed is None or renewed["status"] != "active":
+        renewed = next((p for p in state.history if p.id == order.renews_period_id), None)
+        if renewed is None or renewed.status != PeriodStatus.ACTIVE:
             raise Conflict(PLAN_UNSUBSCRIBED)
-        raise Conflict(PLAN_ENDED, end=format_datetime_cn(renewed["end"]))
-    if last["id"] != order["renews_period_id"]:
+        raise Conflict(PLAN_ENDED, end=format_datetime_cn(renewed.end))
+    if last.id != order.renews_period_id:
         raise Conflict(ALREADY_RENEWED)
-    if last["level"] != order["level"]:
+    if last.level != order.level:
         raise Conflict(LEVEL_CHANGED)
-    refused = await refusal(await get_account(order["account"]))
+    refused = await refusal(await get_account(order.account))
     if refused:
         raise refused
 
 
-async def _fulfil(order: dict, now: datetime) -> None:
+async def fulfil(order: Order, now: datetime) -> None:
     """The new period starts right after the chain's end; the cash paid is its one charge for the whole period."""
-    last = await Period.select().where(Period.id == order["renews_period_id"]).first()
-    start, end = renewal_period(last["end"], order["months"])
-    period = (
-        await Period.insert(
-            Period(
-                plan=last["plan"],
-                order=order["id"],
-                level=order["level"],
-                months=order["months"],
-                is_renewal=True,
-                start=start,
-                end=end,
-                paid_at=now,
-            )
-        ).returning(Period.id)
-    )[0]
-    await Charge.insert(
-        Charge(period=period["id"], order_id=order["id"], amount_fen=order["due_fen"], span_start=start, span_end=end)
-    )
-
-
-orders.register_kind("renewal", orders.OrderKind(precheck=_precheck, fulfil=_fulfil, describe=N_("续费")))
+    row = await Period.select().where(Period.id == order.renews_period_id).first()
+    last = PeriodRecord.from_row(row)
+    start, end = renewal_period(last.end, order.months)
+    await add_period(plan_id=last.plan, order=order, start=start, end=end, now=now)
 
 
 # --------------------------------------------------------------------------------------------- auto-renew
@@ -182,10 +167,10 @@ orders.register_kind("renewal", orders.OrderKind(precheck=_precheck, fulfil=_ful
 def default_auto_months(state: PlanState) -> int:
     """The term auto-renew uses when none was chosen: the last period's (SPEC.md §8)."""
     last = chain_last(state)
-    return last["months"] if last else 1
+    return last.months if last else 1
 
 
-async def set_auto_renew(account: dict, enabled: str, months: int | None, now: datetime) -> PlanState:
+async def set_auto_renew(account: Account, enabled: str, months: int | None, now: datetime) -> PlanState:
     """The detail page's 自动续费 setting: on with a term, or off. Switching it on takes the same right as
     renewing (it will charge the balance); switching it off is always allowed to the company's accounts."""
     if enabled not in ("on", "off"):
@@ -193,7 +178,7 @@ async def set_auto_renew(account: dict, enabled: str, months: int | None, now: d
     if enabled == "on" and (months is None or not is_valid_term(months)):
         raise DomainError(BAD_TERM, field="auto_renew_months")
     async with write_transaction():
-        state = await plan_state(account["partner"], now)
+        state = await plan_state(account.partner, now)
         if not state.current or state.plan_id is None:
             raise Conflict(N_("当前没有生效中的支持计划，不能设置自动续费。"), field="auto_renew")
         if enabled == "on":
@@ -203,136 +188,10 @@ async def set_auto_renew(account: dict, enabled: str, months: int | None, now: d
             await Plan.update({Plan.auto_renew: True, Plan.auto_renew_months: months}).where(Plan.id == state.plan_id)
         else:
             await Plan.update({Plan.auto_renew: False}).where(Plan.id == state.plan_id)
-    return await plan_state(account["partner"], now)
+    return await plan_state(account.partner, now)
 
 
-def is_due(last: dict, now: datetime) -> bool:
+def is_due(last: PeriodRecord, now: datetime) -> bool:
     """From the Beijing day 7 days before the end date, until the end."""
     today = to_beijing(now).date()
-    return now <= last["end"] and today >= to_beijing(last["end"]).date() - timedelta(days=AUTO_RENEW_DAYS_BEFORE)
-
-
-def _is_unique_violation(exc: BaseException) -> bool:
-    import sqlite3
-
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE" in str(exc).upper()
-    try:
-        from asyncpg.exceptions import UniqueViolationError
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return False
-    return isinstance(exc, UniqueViolationError)
-
-
-class _Claimed(Exception):
-    """Another run holds today's attempt for this period."""
-
-
-async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
-    """One plan's attempt of the day, in one transaction: claim it, create the order, pay it from the holder's
-    balance, notify. Returns the outcome, or None when there was nothing to do (or another run did it)."""
-    day = to_beijing(now).date().isoformat()
-    async with write_transaction():
-        if is_postgres():  # one payment at a time per company, as payments.settle does
-            await Partner.select(Partner.id).where(Partner.id == partner_id).lock_rows()
-        plan = await Plan.select(Plan.auto_renew, Plan.auto_renew_months).where(Plan.id == plan_id).first()
-        if not plan or not plan["auto_renew"]:
-            return None
-        state = await plan_state(partner_id, now)
-        last = chain_last(state) if state.current else None
-        if last is None:  # the plan ended (or was unsubscribed): so did its auto-renew, lest a new plan inherit it
-            await Plan.update({Plan.auto_renew: False}).where(Plan.id == plan_id)
-            return None
-        if not is_due(last, now):
-            return None
-        key = f"{last['id']}:{day}"
-        if await RenewalAttempt.exists().where(RenewalAttempt.unique_key == key):
-            return None
-        try:  # the unique key decides between concurrent runs: whoever inserts it does the work
-            await RenewalAttempt.insert(
-                RenewalAttempt(period=last["id"], attempted_on=day, unique_key=key, outcome="", created_at=now)
-            )
-        except Exception as exc:
-            if _is_unique_violation(exc):
-                raise _Claimed from exc
-            raise
-        holder_row = await SupportOrder.select(SupportOrder.account).where(SupportOrder.id == last["order"]).first()
-        holder = await get_account(holder_row["account"])
-        months = plan["auto_renew_months"] if is_valid_term(plan["auto_renew_months"]) else last["months"]
-        quote = quote_for(last, months)
-        order_id, _ = await orders.create_order(
-            account=holder,
-            kind="renewal",
-            now=now,
-            level=quote.level,
-            months=months,
-            list_fen=quote.amount_fen,
-            renews_period_id=last["id"],
-            quoted_at=now,
-            auto=True,
-        )
-        await SupportOrder.update({SupportOrder.method: "balance"}).where(SupportOrder.id == order_id)
-        what = f"合作伙伴支持计划（{_LEVEL_ZH.get(quote.level, quote.level)}）自动续费{_term_zh(months)}"
-        amount = format_money(quote.amount_fen, "zh_CN")
-        problem = None
-        try:
-            await orders.precheck(await orders.get(order_id), now)
-        except DomainError as exc:
-            problem = str(exc)
-        balance = (await Account.select(Account.balance_fen).where(Account.id == holder["id"]).first())["balance_fen"]
-        if problem is None and balance < quote.amount_fen:
-            outcome = "insufficient"
-            shortfall = format_money(quote.amount_fen - balance, "zh_CN")
-            subject = "自动续费失败：余额不足"
-            body = (
-                f"{what}需从帐号 {holder['login']} 的余额支付 {amount}，余额不足，还差 {shortfall}。"
-                f"订单 {order_id} 已取消。请在 {format_datetime_cn(last['end'])} 前充值，"
-                f"我们将在明天再次尝试；您也可以手动续费。"
-            )
-        elif problem is not None:
-            outcome = "failed"
-            subject = "自动续费失败"
-            body = f"{what}未能完成：{problem} 订单 {order_id} 已取消。"
-        else:
-            from models.services import payments  # payments imports every order kind, this one included
-
-            await payments.settle(order_id, now, payer_id=holder["id"])
-            outcome = "renewed"
-            subject = "自动续费成功"
-            body = (
-                f"{what}，已从帐号 {holder['login']} 的余额支付 {amount}（订单 {order_id}）。"
-                f"有效期延长至 {format_datetime_cn(quote.end)}。"
-            )
-        if outcome != "renewed":
-            await SupportOrder.update({SupportOrder.status: orders.CANCELLED, SupportOrder.closed_at: now}).where(
-                (SupportOrder.id == order_id) & (SupportOrder.status == orders.PENDING)
-            )
-        await RenewalAttempt.update({RenewalAttempt.outcome: outcome, RenewalAttempt.order_id: order_id}).where(
-            RenewalAttempt.unique_key == key
-        )
-        await notify(holder["id"], subject, body, now)
-    return outcome
-
-
-async def auto_renew_due(now: datetime) -> dict[str, int]:
-    """The daily auto-renew job (SPEC.md §8): every plan with auto-renew on whose chain ends within 7 days tries
-    once per Beijing day to renew from its holder's balance (the account that bought the last period).
-    Safe to run again and from several workers at once."""
-    done = {"auto_renewed": 0, "auto_renew_failed": 0}
-    plans = await Plan.select(Plan.id, Plan.partner).where(Plan.auto_renew.eq(True)).order_by(Plan.id)
-    for plan in plans:
-        try:
-            outcome = await _attempt(plan["id"], plan["partner"], now)
-        except _Claimed:
-            continue
-        except Exception as exc:  # one plan's trouble must not stop the others; the next run retries it
-            if _is_unique_violation(exc):
-                continue
-            log.exception("auto-renew of plan %s failed", plan["id"])
-            done["auto_renew_failed"] += 1
-            continue
-        if outcome == "renewed":
-            done["auto_renewed"] += 1
-        elif outcome is not None:
-            done["auto_renew_failed"] += 1
-    return done
+    return now <= last.end and today >= to_beijing(last.end).date() - timedelta(days=AUTO_RENEW_DAYS_BEFORE)

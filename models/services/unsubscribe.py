@@ -34,7 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from models.db import is_postgres, write_transaction
+from models.db import lock_partner, write_transaction
+from models.enums import LedgerKind, OrderKind, OrderStatus, PeriodStatus
+from models.records import Account, Order
+from models.records import Period as PeriodRecord
+from models.records import Unsubscription as UnsubscriptionRecord
 from models.rules.money import format_money, to_fen
 from models.rules.periods import BEIJING, hour_floor, to_beijing
 from models.rules.pricing import BASIC, VOUCHER
@@ -50,7 +54,7 @@ from models.services import coupons, ledger, orders
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.services.plans import plan_state
-from models.tables import Account, Charge, Coupon, LedgerEntry, Partner, Period, Plan, SupportOrder, Unsubscription
+from models.tables import Charge, Coupon, LedgerEntry, Period, Plan, SupportOrder, Unsubscription
 
 #: 请选择退订原因 (SPEC.md §5): stored code → message id.
 REASONS: dict[str, str] = {
@@ -65,7 +69,7 @@ REASONS: dict[str, str] = {
 OTHER = "other"
 COMMENT_MAX = 500
 #: Orders whose money sits in a period's charges and is given back with it.
-REFUNDABLE_KINDS = ("purchase", "renewal", "upgrade")
+REFUNDABLE_KINDS = (OrderKind.PURCHASE, OrderKind.RENEWAL, OrderKind.UPGRADE)
 
 NOT_FIVE_DAY_RENEWAL = N_("当前周期为续费周期，不适用五天无理由退订。")
 NOT_FIVE_DAY_CHANGED = N_("当前周期在购买后变更过规格，不再是新购，不适用五天无理由退订。")
@@ -168,40 +172,40 @@ async def five_day_used(account_id: int, now: datetime) -> int:
     )
 
 
-async def _foreign_charges(period: dict) -> bool:
+async def _foreign_charges(period: PeriodRecord) -> bool:
     """True when some charge of the period came from another order than the one that bought it (a change)."""
-    return await Charge.exists().where((Charge.period == period["id"]) & (Charge.order_id != period["order"]))
+    return await Charge.exists().where((Charge.period == period.id) & (Charge.order_id != period.order))
 
 
-async def quote(account: dict, now: datetime, quota: int) -> UnsubscribeQuote:
+async def quote(account: Account, now: datetime, quota: int) -> UnsubscribeQuote:
     """What unsubscribing now would refund (the page, and the submission: the same function)."""
-    state = await plan_state(account["partner"], now)
+    state = await plan_state(account.partner, now)
     if state.current is None or state.level == BASIC or state.plan_id is None:
         raise AlreadyBasic()
     chain = [state.current, *state.upcoming]
-    used = await five_day_used(account["id"], now)
+    used = await five_day_used(account.id, now)
     current = state.current
     reason = None
-    if current["is_renewal"]:
+    if current.is_renewal:
         reason = NOT_FIVE_DAY_RENEWAL
     elif await _foreign_charges(current):
         reason = NOT_FIVE_DAY_CHANGED
-    elif not five_day_eligible(True, current["paid_at"], now, used_this_year=0, yearly_quota=1):  # the window alone
+    elif not five_day_eligible(True, current.paid_at, now, used_this_year=0, yearly_quota=1):  # the window alone
         reason = NOT_FIVE_DAY_LATE
-    elif not five_day_eligible(True, current["paid_at"], now, used, quota):
+    elif not five_day_eligible(True, current.paid_at, now, used, quota):
         reason = NOT_FIVE_DAY_QUOTA
     five_day = reason is None
     live = [(p, v) for p, v in zip(chain, state.views, strict=False) if now <= v.end]
     rows, totals = unsubscribe_quote([v for _, v in live], now, five_day)
     lines = tuple(
         QuoteLine(
-            period_id=p["id"],
-            order_id=p["order"],
-            level=p["level"],
-            months=p["months"],
-            is_renewal=p["is_renewal"],
-            start=p["start"],
-            end=p["end"],
+            period_id=p.id,
+            order_id=p.order,
+            level=p.level,
+            months=p.months,
+            is_renewal=p.is_renewal,
+            start=p.start,
+            end=p.end,
             not_started=now < v.start,
             row=row,
         )
@@ -255,7 +259,7 @@ def parse_period_key(key: str | None) -> list[int]:
     return ids
 
 
-async def _replayed(account: dict, period_key: str | None) -> int | None:
+async def _replayed(account: Account, period_key: str | None) -> int | None:
     """The Unsubscription that already refunded exactly these periods of this company's plan, if any."""
     ids = parse_period_key(period_key)
     if not ids:
@@ -268,7 +272,7 @@ async def _replayed(account: dict, period_key: str | None) -> int | None:
         Period.plan.partner.as_alias("partner"),
     ).where(Period.id.is_in(ids))
     if len(periods) != len(set(ids)) or any(
-        p["partner"] != account["partner"] or p["status"] != "refunded" for p in periods
+        p["partner"] != account.partner or p["status"] != PeriodStatus.REFUNDED for p in periods
     ):
         return None
     plan_id, closed_at = periods[0]["plan"], periods[0]["closed_at"]
@@ -288,7 +292,7 @@ async def _replayed(account: dict, period_key: str | None) -> int | None:
 
 
 async def _still_same(
-    account: dict,
+    account: Account,
     fresh: UnsubscribeQuote,
     period_key: str | None,
     computed_at: datetime | None,
@@ -309,7 +313,7 @@ async def _still_same(
 
 
 async def submit(
-    account: dict,
+    account: Account,
     *,
     reason: str,
     comment: str,
@@ -326,8 +330,7 @@ async def submit(
         raise problems[0]
     comment = comment.strip() if reason == OTHER or comment.strip() else ""
     async with write_transaction():
-        if is_postgres():  # one change at a time per company: its plan is one chain
-            await Partner.select(Partner.id).where(Partner.id == account["partner"]).lock_rows()
+        await lock_partner(account.partner)  # one change at a time per company: its plan is one chain
         earlier = await _replayed(account, period_key)
         if earlier is not None:
             return Outcome(earlier, replayed=True)
@@ -337,26 +340,25 @@ async def submit(
     return Outcome(unsubscription_id, replayed=False)
 
 
-async def _refund(account: dict, q: UnsubscribeQuote, reason: str, comment: str, now: datetime) -> int:
+async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: str, now: datetime) -> int:
     period_ids = [line.period_id for line in q.lines]
-    await Period.update({Period.status: "refunded"}).where(Period.id.is_in(period_ids) & (Period.status == "active"))
+    await Period.update({Period.status: PeriodStatus.REFUNDED}).where(
+        Period.id.is_in(period_ids) & (Period.status == PeriodStatus.ACTIVE)
+    )
     charge_orders = await Charge.select(Charge.order_id).where(Charge.period.is_in(period_ids))
     order_ids = sorted({line.order_id for line in q.lines} | {c["order_id"] for c in charge_orders})
-    refunded = (
-        await SupportOrder.update(
-            {
-                SupportOrder.status: orders.REFUNDED,
-                SupportOrder.refund_reason: reason,
-                SupportOrder.refund_comment: comment,
-                SupportOrder.closed_at: now,
-            }
-        )
-        .where(
-            SupportOrder.id.is_in(order_ids)
-            & (SupportOrder.status == orders.PAID)
-            & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS))
-        )
-        .returning(SupportOrder.id, SupportOrder.coupon)
+    refunded_ids = await orders.transition_where(
+        SupportOrder.id.is_in(order_ids) & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS)),
+        OrderStatus.PAID,
+        OrderStatus.REFUNDED,
+        now,
+        {SupportOrder.refund_reason: reason, SupportOrder.refund_comment: comment},
+    )
+    refunded = sorted(
+        await SupportOrder.select(SupportOrder.id, SupportOrder.coupon).where(
+            SupportOrder.id.is_in(refunded_ids or [""])
+        ),
+        key=lambda o: refunded_ids.index(o["id"]),
     )
     credited: dict[int, int] = {}
     for line in q.lines:
@@ -364,7 +366,7 @@ async def _refund(account: dict, q: UnsubscribeQuote, reason: str, comment: str,
         if fen <= 0:
             continue
         to_account = await orders.refund_account(line.order_id)
-        await ledger.credit(to_account, fen, now, kind="refund", order_id=line.order_id, note="unsubscribe")
+        await ledger.credit(to_account, fen, now, kind=LedgerKind.REFUND, order_id=line.order_id, note="unsubscribe")
         credited[to_account] = credited.get(to_account, 0) + fen
     reissued = 0
     if q.five_day:
@@ -379,7 +381,7 @@ async def _refund(account: dict, q: UnsubscribeQuote, reason: str, comment: str,
     row = (
         await Unsubscription.insert(
             Unsubscription(
-                account=account["id"],
+                account=account.id,
                 plan=q.plan_id,
                 five_day=q.five_day,
                 reason=reason,
@@ -399,20 +401,30 @@ async def _refund(account: dict, q: UnsubscribeQuote, reason: str, comment: str,
         f"退订金额 {money(t.refund)} 已退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
         + (f"已退还代金券 {reissued} 张。" if reissued else "")
     )
-    await notify(account["id"], "支持计划已退订", body, now)
+    await notify(account.id, "支持计划已退订", body, now)
     for other, fen in credited.items():
-        if other != account["id"]:
+        if other != account.id:
             await notify(
                 other,
                 "退订退款已到账",
-                f"帐号 {account['login']} 退订了合作伙伴支持计划，您支付的订单退款 {money(fen)} 已退还至您的余额。",
+                f"帐号 {account.login} 退订了合作伙伴支持计划，您支付的订单退款 {money(fen)} 已退还至您的余额。",
                 now,
             )
     return row["id"]
 
 
-async def result(account: dict, unsubscription_id: int) -> dict:
+@dataclass(frozen=True)
+class UnsubscribeResult:
     """The result page: the stored amounts, the reason, the orders marked 已退订 and where the money went."""
+
+    unsubscription: UnsubscriptionRecord
+    reason_text: str  # message id
+    orders: list[Order]
+    credits: list[tuple[str, int]]  # (login, fen) credited
+    balance_fen: int
+
+
+async def result(account: Account, unsubscription_id: int) -> UnsubscribeResult:
     row = (
         await Unsubscription.select(
             Unsubscription.all_columns(),
@@ -422,34 +434,35 @@ async def result(account: dict, unsubscription_id: int) -> dict:
         .where(Unsubscription.id == unsubscription_id)
         .first()
     )
-    if row is None or row["partner"] != account["partner"]:
+    if row is None or row["partner"] != account.partner:
         raise NotFound(N_("退订记录不存在。"))
-    refunded = (
-        await SupportOrder.select()
+    done = UnsubscriptionRecord.from_row(row)
+    refunded = [
+        Order.from_row(o)
+        for o in await SupportOrder.select()
         .where(
-            (SupportOrder.partner == row["partner"])
-            & (SupportOrder.status == orders.REFUNDED)
-            & (SupportOrder.closed_at == row["created_at"])
+            (SupportOrder.partner == account.partner)
+            & (SupportOrder.status == OrderStatus.REFUNDED)
+            & (SupportOrder.closed_at == done.created_at)
         )
         .order_by(SupportOrder.created_at)
-    )
+    ]
     credits = (
         await LedgerEntry.select(LedgerEntry.amount_fen, LedgerEntry.account.login.as_alias("login"))
         .where(
-            (LedgerEntry.kind == "refund")
-            & (LedgerEntry.created_at == row["created_at"])
-            & LedgerEntry.order_id.is_in([o["id"] for o in refunded] or [""])
+            (LedgerEntry.kind == LedgerKind.REFUND)
+            & (LedgerEntry.created_at == done.created_at)
+            & LedgerEntry.order_id.is_in([o.id for o in refunded] or [""])
         )
         .order_by(LedgerEntry.id)
     )
     by_login: dict[str, int] = {}
     for c in credits:
         by_login[c["login"]] = by_login.get(c["login"], 0) + c["amount_fen"]
-    balance = await Account.select(Account.balance_fen).where(Account.id == account["id"]).first()
-    return {
-        "unsubscription": row,
-        "reason_text": REASONS.get(row["reason"], row["reason"]),
-        "orders": refunded,
-        "credits": sorted(by_login.items()),
-        "balance_fen": balance["balance_fen"],
-    }
+    return UnsubscribeResult(
+        unsubscription=done,
+        reason_text=REASONS.get(done.reason, done.reason),
+        orders=refunded,
+        credits=sorted(by_login.items()),
+        balance_fen=await ledger.balance(account.id),
+    )

@@ -11,44 +11,23 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from models.db import write_transaction
+from models.records import Order
 from models.rules.periods import BEIJING, TERMS, renewal_period
 from models.rules.pricing import Catalog, list_price
-from models.services import ledger, orders, payments, purchase, renewal
+from models.services import auto_renew, ledger, orders, payments, renewal
 from models.services.accounts import account_by_login
 from models.services.errors import Conflict, DomainError
 from models.services.jobs import run_due
 from models.services.plans import plan_state
-from models.tables import Account, LedgerEntry, Outbox, Period, Plan, RenewalAttempt, SupportOrder
-
-
-def bj(*args) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)
-
-
-async def balance(login: str) -> int:
-    return (await Account.select(Account.balance_fen).where(Account.login == login).first())["balance_fen"]
-
-
-async def buy(clock, login="partner-b-buyer", level="standard", months=1) -> dict:
-    """A plan bought and paid from the balance at the clock's time."""
-    account = await account_by_login(login)
-    order_id = await purchase.place(account, level, months, None, clock.now())
-    await payments.settle(order_id, clock.now(), payer_id=account["id"])
-    return await account_by_login(login)
+from models.tables import LedgerEntry, Outbox, Period, Plan, RenewalAttempt, SupportOrder
+from tests.helpers.queries import balance
+from tests.helpers.renewals import buy, ends_on_jan_31
+from tests.helpers.times import bj
 
 
 async def renew(clock, account: dict, months: int, key: str | None = None) -> dict:
     order_id = await renewal.place(account, months, key, clock.now())
     return await payments.settle(order_id, clock.now(), payer_id=account["id"])
-
-
-async def ends_on_jan_31(clock, login="partner-b-buyer") -> dict:
-    """A Standard plan bought for 1 month on 2023/12/31: it ends 2024/01/31 23:59:59."""
-    clock.moment = bj(2023, 12, 31, 9, 0)
-    account = await buy(clock, login)
-    state = await plan_state(account["partner"], clock.now())
-    assert state.valid_until == bj(2024, 1, 31, 23, 59, 59)
-    return account
 
 
 async def messages(login: str) -> list[dict]:
@@ -90,7 +69,7 @@ async def test_done_means_jan_31_plus_one_month_is_feb_29_and_costs_8500(demo, c
     ],
 )
 def test_renewal_quote_dates(end, months, new_end):
-    quote = renewal.quote_for({"end": end, "level": "standard"}, months)
+    quote = renewal.quote_after(end, "standard", months)
     assert quote.start == end + timedelta(seconds=1) and quote.end == new_end and quote.current_end == end
 
 
@@ -125,7 +104,7 @@ def test_yearly_discount_setting_applies_to_year_terms_only():
 )
 def test_renewal_always_follows_the_end_and_ends_at_day_end(day, months):
     end = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=BEIJING)
-    quote = renewal.quote_for({"end": end, "level": "standard"}, months)
+    quote = renewal.quote_after(end, "standard", months)
     assert quote.start - end == timedelta(seconds=1)
     assert (quote.end.hour, quote.end.minute, quote.end.second) == (23, 59, 59)
     assert (quote.start, quote.end) == renewal_period(end, months) and quote.end > quote.start
@@ -224,8 +203,8 @@ async def test_concurrent_payments_of_two_renewals_renew_once(demo, clock):
     results = await asyncio.gather(
         *[payments.settle(i, clock.now(), payer_id=account["id"]) for i in ids], return_exceptions=True
     )
-    assert sum(1 for r in results if isinstance(r, dict)) == 1
-    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, dict))
+    assert sum(1 for r in results if isinstance(r, Order)) == 1
+    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, Order))
     assert await Period.count().where(Period.is_renewal.eq(True)) == 1
 
 
@@ -353,10 +332,17 @@ async def test_concurrent_runs_renew_once(demo, clock):
     assert await RenewalAttempt.count() == 2
 
 
+async def plan_order_id() -> str:
+    """Some order of the plan, for a ledger row that empties the balance (a ledger row names a real order)."""
+    return (await SupportOrder.select(SupportOrder.id).first())["id"]
+
+
 async def test_insufficient_balance_says_by_how_much_and_retries_the_next_day(demo, clock):
     account = await auto_plan(clock)
     async with write_transaction():  # leave ¥1,000.00 on the balance
-        await ledger.debit(account["id"], await balance("partner-b-buyer") - 100_000, clock.now(), order_id="x")
+        await ledger.debit(
+            account["id"], await balance("partner-b-buyer") - 100_000, clock.now(), order_id=await plan_order_id()
+        )
     clock.moment = bj(2024, 1, 25, 9, 0)
     done = await run_due(clock.now())
     assert done == {"lapsed_orders": 0, "auto_renewed": 0, "auto_renew_failed": 1, "emails_sent": 0}
@@ -387,7 +373,7 @@ async def test_insufficient_balance_says_by_how_much_and_retries_the_next_day(de
 async def test_attempts_run_until_the_end_then_stop(demo, clock):
     account = await auto_plan(clock)
     async with write_transaction():
-        await ledger.debit(account["id"], await balance("partner-b-buyer"), clock.now(), order_id="x")
+        await ledger.debit(account["id"], await balance("partner-b-buyer"), clock.now(), order_id=await plan_order_id())
     days = 0
     clock.moment = bj(2024, 1, 20, 12, 0)
     for _ in range(16):
@@ -444,7 +430,7 @@ async def test_a_period_is_never_renewed_twice_across_days(demo, clock):
 async def test_a_failing_plan_does_not_stop_the_others(demo, clock, monkeypatch):
     await auto_plan(clock)
     await auto_plan(clock, "partner-a-ops")
-    original = renewal._attempt
+    original = auto_renew._attempt
     calls = []
 
     async def flaky(plan_id, partner_id, now):
@@ -453,11 +439,11 @@ async def test_a_failing_plan_does_not_stop_the_others(demo, clock, monkeypatch)
             raise RuntimeError("boom")
         return await original(plan_id, partner_id, now)
 
-    monkeypatch.setattr(renewal, "_attempt", flaky)
+    monkeypatch.setattr(auto_renew, "_attempt", flaky)
     clock.moment = bj(2024, 1, 26, 9, 0)
     done = await run_due(clock.now())
     assert done["auto_renewed"] == 1 and done["auto_renew_failed"] == 1
-    monkeypatch.setattr(renewal, "_attempt", original)
+    monkeypatch.setattr(auto_renew, "_attempt", original)
     assert (await run_due(clock.now()))["auto_renewed"] == 1  # the next run tries the first plan again
     assert await Plan.count() == 2
 

@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 
 from models.db import write_transaction
 from models.rules.money import to_fen
-from models.rules.periods import BEIJING, TERMS, renewal_period
+from models.rules.periods import TERMS
 from models.services import accounts, coupons, ledger, payments, purchase, unsubscribe
 from models.services.accounts import account_by_login, get_account
 from models.services.plans import plan_state
 from models.tables import (
-    Account,
     Charge,
     Coupon,
     LedgerEntry,
@@ -28,74 +27,18 @@ from models.tables import (
     SupportOrder,
     Unsubscription,
 )
+from tests.helpers.plans import BUYER
+from tests.helpers.queries import balance
+from tests.helpers.times import bj
+from tests.helpers.unsubscribe import add_renewal, buy
 
 D = Decimal
-BUYER = "partner-b-buyer"
-
-
-def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)
 
 
 async def top_up(login: str, fen: int, now: datetime) -> None:
     account = await account_by_login(login)
     async with write_transaction():
         await ledger.credit(account["id"], fen, now, kind="top_up")
-
-
-async def buy(login: str, now: datetime, level: str = "standard", months: int = 1, coupon: int | None = None) -> str:
-    """A purchase placed, paid from the balance and fulfilled at `now` (the services of the purchase flow)."""
-    account = await account_by_login(login)
-    order_id = await purchase.place(account, level, months, None, now)
-    await payments.choose(account, order_id, "balance", coupon, now)
-    await payments.settle(order_id, now, payer_id=account["id"])
-    return order_id
-
-
-async def add_renewal(login: str, now: datetime, months: int = 1, amount_fen: int = 850_000) -> str:
-    """A paid renewal period after the last one (the renewal flow is another module's: rows written directly)."""
-    account = await account_by_login(login)
-    plan = await Plan.select().where(Plan.partner == account["partner"]).first()
-    last = await Period.select().where(Period.plan == plan["id"]).order_by(Period.end, ascending=False).first()
-    start, end = renewal_period(last["end"], months)
-    order_id = f"CSRENEW{last['id']:05d}"
-    async with write_transaction():
-        await SupportOrder.insert(
-            SupportOrder(
-                id=order_id,
-                account=account["id"],
-                partner=account["partner"],
-                kind="renewal",
-                level=last["level"],
-                months=months,
-                list_fen=amount_fen,
-                due_fen=amount_fen,
-                status="paid",
-                method="balance",
-                renews_period_id=last["id"],
-                created_at=now,
-                paid_at=now,
-            )
-        )
-        await ledger.debit(account["id"], amount_fen, now, order_id=order_id)
-        period = (
-            await Period.insert(
-                Period(
-                    plan=plan["id"],
-                    order=order_id,
-                    level=last["level"],
-                    months=months,
-                    is_renewal=True,
-                    start=start,
-                    end=end,
-                    paid_at=now,
-                )
-            ).returning(Period.id)
-        )[0]
-        await Charge.insert(
-            Charge(period=period["id"], order_id=order_id, amount_fen=amount_fen, span_start=start, span_end=end)
-        )
-    return order_id
 
 
 async def add_upgrade_charge(login: str, now: datetime, amount_fen: int) -> str:
@@ -131,10 +74,6 @@ async def add_upgrade_charge(login: str, now: datetime, amount_fen: int) -> str:
             )
         )
     return order_id
-
-
-async def balance(login: str) -> int:
-    return (await Account.select(Account.balance_fen).where(Account.login == login).first())["balance_fen"]
 
 
 async def submit(
@@ -382,8 +321,8 @@ async def test_partner_payment_is_refunded_to_the_main_account(demo):
     assert await balance("partner-b") == main_before + 379_248
     assert await balance(BUYER) == buyer_before
     result = await unsubscribe.result(buyer, outcome.unsubscription_id)
-    assert result["credits"] == [("partner-b", 379_248)]
-    assert [o["id"] for o in result["orders"]] == [order_id]
+    assert result.credits == [("partner-b", 379_248)]
+    assert [o["id"] for o in result.orders] == [order_id]
     assert await Outbox.count().where((Outbox.account == main["id"]) & (Outbox.subject == "退订退款已到账")) == 1
 
 

@@ -1,0 +1,120 @@
+"""Every value set of the console, said once: tables (`choices=`), rules, services and templates use these.
+Each set has one map of display names (message ids, translated where shown: web.template_globals)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+class Level(StrEnum):
+    BASIC = "basic"
+    STANDARD = "standard"
+    PREMIUM = "premium"
+
+
+class OrderKind(StrEnum):
+    PURCHASE = "purchase"
+    UPGRADE = "upgrade"
+    DOWNGRADE = "downgrade"
+    RENEWAL = "renewal"
+    PACK = "pack"
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class PaymentMethod(StrEnum):
+    BALANCE = "balance"
+    ONLINE = "online"
+    PARTNER = "partner"
+    CONTRACT = "contract"
+
+
+class LedgerKind(StrEnum):
+    TOP_UP = "top_up"
+    CHARGE = "charge"
+    REFUND = "refund"
+
+
+class CouponKind(StrEnum):
+    VOUCHER = "voucher"
+    DISCOUNT = "discount"
+
+
+class PeriodStatus(StrEnum):
+    ACTIVE = "active"
+    REFUNDED = "refunded"
+
+
+class TicketType(StrEnum):
+    TECHNICAL = "technical"
+    BUSINESS = "business"
+
+
+class Severity(StrEnum):
+    DOWN = "down"
+    IMPAIRED = "impaired"
+    SYSTEM = "system"
+    GENERAL = "general"
+
+
+class Channel(StrEnum):
+    """Where a notification or a verification code goes."""
+
+    INBOX = "inbox"
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+class RenewalOutcome(StrEnum):
+    PENDING = ""
+    RENEWED = "renewed"
+    INSUFFICIENT = "insufficient"
+    FAILED = "failed"
+
+
+LEVEL_NAMES: dict[str, str] = {
+    Level.BASIC: N_("基础级"),
+    Level.STANDARD: N_("标准级"),
+    Level.PREMIUM: N_("尊享级"),
+}
+ORDER_KIND_NAMES: dict[str, str] = {
+    OrderKind.PURCHASE: N_("新购"),
+    OrderKind.UPGRADE: N_("升级"),
+    OrderKind.DOWNGRADE: N_("降级"),
+    OrderKind.RENEWAL: N_("续费"),
+    OrderKind.PACK: N_("工单增购包"),
+}
+ORDER_STATUS_NAMES: dict[str, str] = {
+    OrderStatus.PENDING: N_("待支付"),
+    OrderStatus.PAID: N_("已支付"),
+    OrderStatus.CANCELLED: N_("已取消"),
+    OrderStatus.REFUNDED: N_("已退订"),
+}
+PAYMENT_METHOD_NAMES: dict[str, str] = {
+    PaymentMethod.BALANCE: N_("余额支付"),
+    PaymentMethod.ONLINE: N_("在线支付"),
+    PaymentMethod.PARTNER: N_("合作伙伴代付"),
+    PaymentMethod.CONTRACT: N_("申请线上合同请款后支付"),
+}
+LEDGER_KIND_NAMES: dict[str, str] = {
+    LedgerKind.TOP_UP: N_("充值"),
+    LedgerKind.CHARGE: N_("扣费"),
+    LedgerKind.REFUND: N_("退款"),
+}
+TICKET_TYPE_NAMES: dict[str, str] = {TicketType.TECHNICAL: N_("技术类"), TicketType.BUSINESS: N_("业务类")}
+SEVERITY_NAMES: dict[str, str] = {
+    Severity.DOWN: N_("生产系统不可用"),
+    Severity.IMPAIRED: N_("生产系统异常"),
+    Severity.SYSTEM: N_("系统异常"),
+    Severity.GENERAL: N_("一般性故障"),
+}

@@ -1,0 +1,223 @@
+"""Typed records: what services take and return instead of rows. Each is built from a row in one place
+(`from_row`), so a column is named once outside models.tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from typing import Any, Self, get_type_hints
+
+from models.enums import (
+    Channel,
+    CouponKind,
+    LedgerKind,
+    Level,
+    OrderKind,
+    OrderStatus,
+    PeriodStatus,
+    Severity,
+    TicketType,
+)
+
+
+class _FromRow:
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:  # transitional: removed once every caller reads attributes
+        return getattr(self, key)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Self:
+        """The record of a row (extra keys ignored); value-set columns become their enum."""
+        return cls(**{name: convert(row[name]) for name, convert in _converters(cls)})
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+
+@cache
+def _converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    hints = get_type_hints(cls)
+
+    def keep(value: Any) -> Any:
+        return value
+
+    return tuple(
+        (f.name, hints[f.name] if isinstance(hints[f.name], type) and issubclass(hints[f.name], StrEnum) else keep)
+        for f in fields(cls)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Account(_FromRow):
+    """A signed-in person's account with its company (partner) facts; never the password hash."""
+
+    id: int
+    login: str
+    partner: int
+    is_main: bool
+    company_name: str
+    phone: str
+    email: str
+    balance_fen: int
+    created_at: datetime
+    partner_company: str
+    partner_certified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Order(_FromRow):
+    id: str
+    account: int
+    partner: int
+    kind: OrderKind
+    level: str  # a Level, or "" for a pack
+    months: int
+    pack_count: int
+    list_fen: int
+    discount_fen: int
+    due_fen: int
+    coupon: int | None
+    status: OrderStatus
+    method: str  # a PaymentMethod, or "" before one is chosen
+    payer: int | None
+    quoted_at: datetime | None
+    renews_period_id: int | None
+    request_key: str | None
+    payment_ref: str | None
+    auto: bool
+    created_at: datetime
+    paid_at: datetime | None
+    closed_at: datetime | None
+    refund_reason: str
+    refund_comment: str
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == OrderStatus.PENDING
+
+    @property
+    def refund_to(self) -> int:
+        """Whose balance a refund of this order goes to: the main account that paid it for a member
+        (合作伙伴代付), otherwise the account that placed it."""
+        return self.payer or self.account
+
+    def belongs_to(self, account: Account) -> bool:
+        """Placed by the account, or awaiting/paid by it as the company's main account (代付)."""
+        return self.account == account.id or self.payer == account.id
+
+
+@dataclass(frozen=True, slots=True)
+class Plan(_FromRow):
+    id: int
+    partner: int
+    auto_renew: bool
+    auto_renew_months: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Period(_FromRow):
+    id: int
+    plan: int
+    order: str
+    level: Level
+    months: int
+    is_renewal: bool
+    start: datetime
+    end: datetime
+    paid_at: datetime
+    status: PeriodStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Charge(_FromRow):
+    id: int
+    period: int
+    order_id: str
+    amount_fen: int
+    span_start: datetime
+    span_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Quote(_FromRow):
+    id: int
+    account: int
+    kind: str
+    level: str
+    months: int
+    amount_fen: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry(_FromRow):
+    id: int
+    account: int
+    kind: LedgerKind
+    amount_fen: int
+    balance_after_fen: int
+    order_id: str | None
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon(_FromRow):
+    id: int
+    account: int
+    kind: CouponKind
+    amount_fen: int | None
+    min_amount_fen: int | None
+    rate_permille: int | None
+    expires_at: datetime | None
+    used_order_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message(_FromRow):
+    """A notification in the outbox."""
+
+    id: int
+    account: int
+    channel: Channel
+    subject: str
+    body: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket(_FromRow):
+    id: int
+    account: int
+    partner: int
+    kind: TicketType
+    severity: Severity
+    title: str
+    description: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscription(_FromRow):
+    """A done unsubscribe with its stored amounts, and the login of the account that did it."""
+
+    id: int
+    account: int
+    plan: int
+    five_day: bool
+    reason: str
+    comment: str
+    paid_fen: int
+    consumed_fen: int
+    fee_fen: int
+    refund_fen: int
+    created_at: datetime
+    login: str
