@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def current_engine() -> Engine:
 
 
 @asynccontextmanager
-async def write_transaction():
+async def write_transaction() -> AsyncIterator[object]:
     """One use case, one transaction. SQLite takes the write lock up front (IMMEDIATE)
     so a read-then-write cannot interleave with another writer."""
     engine = current_engine()

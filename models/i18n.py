@@ -17,6 +17,6 @@ def translations(locale: str) -> NullTranslations:
     return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
 
 
-def gettext(message: str, locale: str = DEFAULT_LOCALE, **params) -> str:
+def gettext(message: str, locale: str = DEFAULT_LOCALE, **params: object) -> str:
     text = translations(locale).gettext(message)
     return text % params if params else text

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
 from typing import Any, Self, get_type_hints
 
 from models.enums import (
@@ -39,17 +38,23 @@ class _FromRow:
         return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
 
 
-@cache
+_CONVERTERS: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+
+
 def _converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Per record class, once: each field with the enum its value becomes (or as it is)."""
+    if cls in _CONVERTERS:
+        return _CONVERTERS[cls]
     hints = get_type_hints(cls)
 
     def keep(value: Any) -> Any:
         return value
 
-    return tuple(
+    _CONVERTERS[cls] = tuple(
         (f.name, hints[f.name] if isinstance(hints[f.name], type) and issubclass(hints[f.name], StrEnum) else keep)
         for f in fields(cls)
     )
+    return _CONVERTERS[cls]
 
 
 @dataclass(frozen=True, slots=True)

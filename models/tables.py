@@ -14,6 +14,7 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.base import OnDelete
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from models.enums import (
@@ -69,7 +70,12 @@ class LedgerEntry(Table):
     kind = Varchar(length=16, choices=LedgerKind)
     amount_fen = BigInt()  # signed: + credit, - debit
     balance_after_fen = BigInt()
-    order_id = ForeignKey(references="SupportOrder", on_delete=OnDelete.restrict, null=True, default=None)
+    order_id: ForeignKey[SupportOrder] = ForeignKey(
+        references=LazyTableReference("SupportOrder", module_path=__name__),
+        on_delete=OnDelete.restrict,
+        null=True,
+        default=None,
+    )
     note = Varchar(length=200, default="")
     created_at = Timestamptz()
 

@@ -309,7 +309,7 @@ async def _existing(request_key: str | None, account: Account) -> Order | None:
 
 
 async def _open_order(
-    account: Account, kind: str, quote_id: int | None, request_key: str | None, now: datetime
+    account: Account, kind: OrderKind, quote_id: int | None, request_key: str | None, now: datetime
 ) -> tuple[PlanState, ChangeQuote, str]:
     """Inside the caller's transaction: re-check the change, price it at its frozen quote, open its order."""
     state = await plan_state(account.partner, now)

@@ -13,7 +13,7 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None, **params):
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
         super().__init__(message % params if params else message)
         self.message = message
         self.field = field

@@ -160,6 +160,6 @@ async def fulfil(order: Order, now: datetime) -> None:
         "工单增购包已生效",
         f"订单 {order.id}：{order.pack_count} 个工单增购包（{format_money(order.due_fen, 'zh_CN')}）"
         f"已生效，本月技术类工单配额增加 {added} 个，现为 {state.quota} 个（已用 {state.tickets_used} 个）。"
-        f"增购的工单于 {format_datetime_cn(state.month_end)} 后作废。",
+        f"增购的工单于 {format_datetime_cn(state.month_end or now)} 后作废。",
         now,
     )

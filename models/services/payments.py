@@ -11,7 +11,7 @@ from models.records import Account, Order
 from models.rules.money import format_money, to_decimal, to_fen
 from models.services import coupons, ledger, order_kinds, orders, verification
 from models.services.accounts import main_account_of
-from models.services.errors import N_, Conflict, DomainError
+from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.gateway import SandboxGateway
 from models.services.notifications import notify
 from models.tables import SupportOrder
@@ -33,7 +33,10 @@ async def choose(account: Account, order_id: str, method: str, coupon_id: int | 
                 raise DomainError(N_("合作伙伴代付的订单不可使用优惠券。"), field="coupon")
             if account.is_main:
                 raise DomainError(N_("您是合作伙伴主帐号，请直接支付该订单。"), field="method")
-            payer = (await main_account_of(account.partner))["id"]
+            main = await main_account_of(account.partner)
+            if main is None:
+                raise NotFound(N_("帐号不存在。"))
+            payer = main.id
         coupon, discount, due = await coupons.price_with(account.id, coupon_id, to_decimal(order.list_fen), now)
         due_fen, discount_fen = to_fen(due), to_fen(discount)
         if method == PaymentMethod.BALANCE and account.balance_fen < due_fen:

@@ -85,6 +85,13 @@ def list_price_fen(level: str, months: int) -> int:
     return to_fen(list_price(level, months, CATALOG))
 
 
+async def get_period(period_id: int | None) -> PeriodRecord:
+    row = await Period.select().where(Period.id == period_id).first()
+    if row is None:
+        raise LookupError(f"no period {period_id}")
+    return PeriodRecord.from_row(row)
+
+
 async def add_period(*, plan_id: int, order: Order, start: datetime, end: datetime, now: datetime) -> int:
     """The period a paid purchase or renewal order buys, with the cash paid as its one charge for the whole span."""
     rows = await Period.insert(

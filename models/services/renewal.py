@@ -19,12 +19,12 @@ from models.records import Period as PeriodRecord
 from models.rules.money import format_datetime_cn, to_decimal
 from models.rules.periods import is_valid_term, renewal_period, to_beijing
 from models.rules.pricing import PREMIUM, STANDARD
-from models.services import orders
+from models.services import orders, plans
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError
 from models.services.plans import PlanState, add_period, list_price_fen, plan_state
 from models.services.purchase import PurchaseRefused, buyer_refusal
-from models.tables import Period, Plan
+from models.tables import Plan
 
 log = logging.getLogger("console.jobs")
 
@@ -39,7 +39,7 @@ LEVEL_CHANGED = N_("支持计划的规格已变更，此续费订单不能再支
 BAD_TERM = N_("请选择续费时长：1至11个月，或1至3年。")
 
 # Notifications are written in Chinese (the source language), like every other one.
-LEVEL_ZH = {STANDARD: "标准级", PREMIUM: "尊享级"}
+LEVEL_ZH: dict[str, str] = {STANDARD: "标准级", PREMIUM: "尊享级"}
 
 
 def term_zh(months: int) -> str:
@@ -155,8 +155,7 @@ async def precheck(order: Order, now: datetime) -> None:
 
 async def fulfil(order: Order, now: datetime) -> None:
     """The new period starts right after the chain's end; the cash paid is its one charge for the whole period."""
-    row = await Period.select().where(Period.id == order.renews_period_id).first()
-    last = PeriodRecord.from_row(row)
+    last = await plans.get_period(order.renews_period_id)
     start, end = renewal_period(last.end, order.months)
     await add_period(plan_id=last.plan, order=order, start=start, end=end, now=now)
 

@@ -427,7 +427,7 @@ class UnsubscribeResult:
 async def result(account: Account, unsubscription_id: int) -> UnsubscribeResult:
     row = (
         await Unsubscription.select(
-            Unsubscription.all_columns(),
+            *Unsubscription.all_columns(),
             Unsubscription.plan.partner.as_alias("partner"),
             Unsubscription.account.login.as_alias("login"),
         )
