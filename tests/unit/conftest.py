@@ -1,23 +1,20 @@
-"""Unit fixtures: a fresh SQLite file per test, a pinned clock, and Litestar's test client."""
+"""Unit fixtures: a fresh SQLite file per test, a pinned clock, and Litestar's test client.
+
+HTTP helpers (csrf_token, post_form, sign_in) and the rest are in tests/helpers."""
 
 from __future__ import annotations
 
 import os
-import re
-from datetime import datetime
 
 import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.table import create_db_tables, drop_db_tables
 
 from models.db import engine_from_url, use_engine
-from models.rules.periods import BEIJING
 from models.tables import ALL_TABLES
+from tests.helpers.times import START
 from web.clock import FixedClock
 from web.settings import Settings
-
-START = datetime(2024, 1, 1, 10, 30, tzinfo=BEIJING)
-
 
 # CONSOLE_TEST_PG_URL runs the same suite against PostgreSQL (make test starts a throwaway server).
 PG_URL = os.environ.get("CONSOLE_TEST_PG_URL")
@@ -52,26 +49,6 @@ async def client(settings):
 
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
-
-
-CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
-
-
-async def csrf_token(client, path: str = "/login") -> str:
-    response = await client.get(path)
-    return CSRF_RE.search(response.text).group(1)
-
-
-async def post_form(client, path: str, data: dict, *, token_from: str | None = None):
-    """POSTs a form as a browser would: with the CSRF token of the page it came from."""
-    token = await csrf_token(client, token_from or path)
-    return await client.post(path, data={**data, "_csrf_token": token}, follow_redirects=False)
-
-
-async def sign_in(client, login: str, password: str = "demo-pass-2026"):
-    response = await post_form(client, "/login", {"login": login, "password": password})
-    assert response.status_code == 303, response.text
-    return response
 
 
 @pytest.fixture

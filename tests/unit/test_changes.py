@@ -20,11 +20,12 @@ from models.services import changes, coupons, orders, payments, purchase
 from models.services.accounts import account_by_login
 from models.services.errors import Conflict, DomainError
 from models.services.plans import PlanState, plan_state
-from models.tables import Account, Charge, LedgerEntry, Period, Quote, SupportOrder
-from tests.unit.conftest import post_form, sign_in
-from tests.unit.test_web_purchase import latest_code, place_order
+from models.tables import Charge, LedgerEntry, Period, Quote, SupportOrder
+from tests.helpers.http import place_order, post_form, sign_in
+from tests.helpers.plans import BUYER
+from tests.helpers.queries import balance, latest_code
+from tests.helpers.times import bj
 
-BUYER = "partner-b-buyer"
 CHANGE_AT = datetime(2024, 1, 15, 18, 40, tzinfo=BEIJING)
 END = datetime(2024, 2, 1, 23, 59, 59, tzinfo=BEIJING)
 START_BALANCE = 10_000_000
@@ -32,16 +33,8 @@ QUOTE_ID_RE = re.compile(r'name="quote_id" value="(\d+)"')
 KEY_RE = re.compile(r'name="request_key" value="([0-9a-f]+)"')
 
 
-def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)
-
-
 async def account(login: str = BUYER) -> dict:
     return await account_by_login(login)
-
-
-async def balance(login: str = BUYER) -> int:
-    return (await Account.select(Account.balance_fen).where(Account.login == login).first())["balance_fen"]
 
 
 async def buy(clock, level="standard", months=1, login=BUYER, coupon_id=None) -> str:
@@ -122,7 +115,7 @@ async def test_worked_example_upgrade_then_downgrade(demo, clock):
     order_id = await upgrade(clock)
     order = await orders.get(order_id)
     assert order["kind"] == "upgrade" and order["status"] == "paid" and order["due_fen"] == 901_187
-    assert await balance() == START_BALANCE - 850_000 - 901_187
+    assert await balance(BUYER) == START_BALANCE - 850_000 - 901_187
     state = await plan_state(buyer["partner"], clock.now())
     assert state.level == "premium" and state.valid_until == END  # the end date does not change
     (period_charges,) = (await charges_by_period()).values()
@@ -134,7 +127,7 @@ async def test_worked_example_upgrade_then_downgrade(demo, clock):
     quoted = await changes.quote(buyer, changes.DOWNGRADE, clock.now())
     done = await changes.downgrade(buyer, quoted.quote_id, "dg-1", clock.now())
     assert done["kind"] == "downgrade" and done["status"] == "paid" and done["due_fen"] == 901_187
-    assert await balance() == START_BALANCE - 850_000  # the fee came back, to the fen
+    assert await balance(BUYER) == START_BALANCE - 850_000  # the fee came back, to the fen
     refunds = await LedgerEntry.select().where(LedgerEntry.kind == "refund")
     assert [(r["amount_fen"], r["order_id"]) for r in refunds] == [(901_187, done["id"])]
     assert (await plan_state(buyer["partner"], clock.now())).level == "standard"
@@ -143,7 +136,7 @@ async def test_worked_example_upgrade_then_downgrade(demo, clock):
     assert done["id"] in [o["id"] for o in await orders.list_for(buyer)]  # it shows in the order list
     # the same form sent again refunds nothing more
     again = await changes.downgrade(buyer, quoted.quote_id, "dg-1", clock.now())
-    assert again["id"] == done["id"] and await balance() == START_BALANCE - 850_000
+    assert again["id"] == done["id"] and await balance(BUYER) == START_BALANCE - 850_000
 
 
 # --- rules that must hold, through the services -----------------------------------------------------------------
@@ -186,7 +179,7 @@ async def test_upgrade_with_a_future_renewal_pays_for_every_period(demo, clock):
     quoted = await changes.quote(buyer, changes.DOWNGRADE, clock.now())
     assert quoted.amount == Decimal("25511.87")
     await changes.downgrade(buyer, quoted.quote_id, None, clock.now())
-    assert await balance() == START_BALANCE - 850_000  # the renewal was written directly, not debited
+    assert await balance(BUYER) == START_BALANCE - 850_000  # the renewal was written directly, not debited
     assert [p["level"] for p in await Period.select().order_by(Period.start)] == ["standard", "standard"]
 
 
@@ -219,7 +212,7 @@ async def test_unpaid_upgrade_does_not_change_the_level(demo, clock):
     assert (await orders.get(order_id))["status"] == "pending"
     assert (await plan_state(buyer["partner"], clock.now())).level == "standard"
     assert len((await charges_by_period()).popitem()[1]) == 1
-    assert await balance() == START_BALANCE - 850_000
+    assert await balance(BUYER) == START_BALANCE - 850_000
 
 
 async def test_a_second_change_while_one_is_pending_is_refused_until_cancelled(demo, clock):
@@ -321,7 +314,7 @@ async def test_order_left_on_the_payment_page_is_not_paid_at_a_stale_fee(demo, c
         await payments.settle(order_id, clock.now(), payer_id=buyer["id"])
     assert "超过15分钟" in refused.value.message
     assert (await orders.get(order_id))["status"] == "pending"
-    assert await balance() == START_BALANCE - 850_000
+    assert await balance(BUYER) == START_BALANCE - 850_000
     await orders.cancel(buyer, order_id, clock.now())
     assert (await changes.quote(buyer, changes.UPGRADE, clock.now())).amount_fen == 899_011
 
@@ -507,7 +500,7 @@ async def test_worked_example_over_http(client, demo, clock):
     assert twice.headers["location"] == placed.headers["location"]  # the same form sent twice: one order
     assert "¥9,011.87" in (await client.get(f"/orders/{order_id}/pay")).text
     await pay_by_balance(client, order_id)
-    assert await balance() == START_BALANCE - 850_000 - 901_187
+    assert await balance(BUYER) == START_BALANCE - 850_000 - 901_187
     detail = await client.get("/plan")
     assert "尊享级" in detail.text and "2024/02/01 23:59:59" in detail.text
 
@@ -524,7 +517,7 @@ async def test_worked_example_over_http(client, demo, clock):
     assert done.status_code == 303, done.text
     result = await client.get(done.headers["location"])
     assert "降级成功" in result.text and "¥9,011.87" in result.text
-    assert await balance() == START_BALANCE - 850_000
+    assert await balance(BUYER) == START_BALANCE - 850_000
     assert "标准级" in (await client.get("/plan")).text
     assert "降级" in (await client.get("/orders")).text
 

@@ -9,37 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.rules.periods import BEIJING
-from models.services import packs, payments, purchase
+from models.services import packs, payments
 from models.services.accounts import account_by_login
 from models.services.errors import Conflict, DomainError
 from models.services.plans import plan_state
 from models.tables import Account, Outbox, SupportOrder
-from tests.unit.conftest import START, post_form, sign_in
-from tests.unit.test_web_purchase import latest_code
-
-UTC = UTC
-
-
-def bj(*args) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)
-
-
-async def buy_plan(
-    login: str = "partner-a-ops", level: str = "standard", months: int = 1, now: datetime = START
-) -> dict:
-    """A plan bought and paid from the balance through the services (the HTTP purchase has its own tests)."""
-    account = await account_by_login(login)
-    order_id = await purchase.place(account, level, months, None, now)
-    await payments.settle(order_id, now, payer_id=account["id"])
-    return await account_by_login(login)
-
-
-async def buy_packs(account: dict, count: int, now: datetime) -> str:
-    order_id = await packs.place(account, count, None, now)
-    await payments.settle(order_id, now, payer_id=account["id"])
-    return order_id
-
+from tests.helpers.http import post_form, sign_in
+from tests.helpers.plans import buy_packs, buy_plan
+from tests.helpers.queries import latest_code
+from tests.helpers.times import START, bj
 
 # --------------------------------------------------------------------------------------------- the pack count
 

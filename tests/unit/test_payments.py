@@ -15,7 +15,8 @@ from models.services.accounts import account_by_login
 from models.services.errors import DomainError, NotFound
 from models.services.gateway import SandboxGateway
 from models.services.ledger import InsufficientBalance
-from models.tables import Account, LedgerEntry, Outbox, Period, SupportOrder
+from models.tables import LedgerEntry, Outbox, Period, SupportOrder
+from tests.helpers.queries import balance
 
 GATEWAY = SandboxGateway(b"test-secret")
 
@@ -23,10 +24,6 @@ GATEWAY = SandboxGateway(b"test-secret")
 async def new_order(clock, login="partner-b-buyer", level="standard", months=1) -> tuple[dict, str]:
     account = await account_by_login(login)
     return account, await purchase.place(account, level, months, None, clock.now())
-
-
-async def balance(login: str) -> int:
-    return (await Account.select(Account.balance_fen).where(Account.login == login).first())["balance_fen"]
 
 
 async def test_balance_payment_charges_once_and_starts_the_period(demo, clock):

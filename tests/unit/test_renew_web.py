@@ -14,18 +14,15 @@ from litestar.testing import AsyncTestClient
 from models.services import orders, renewal
 from models.services.accounts import account_by_login
 from models.services.plans import plan_state
-from models.tables import Account, LedgerEntry, Outbox, RenewalAttempt, SupportOrder
-from tests.unit.conftest import post_form, sign_in
-from tests.unit.test_renew_service import bj, buy, ends_on_jan_31
-from tests.unit.test_web_purchase import latest_code
+from models.tables import LedgerEntry, Outbox, RenewalAttempt, SupportOrder
+from tests.helpers.http import post_form, sign_in
+from tests.helpers.queries import balance, latest_code
+from tests.helpers.renewals import buy, ends_on_jan_31
+from tests.helpers.times import bj
 from web import scheduler
 from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def balance(login: str) -> int:
-    return (await Account.select(Account.balance_fen).where(Account.login == login).first())["balance_fen"]
 
 
 async def renewal_orders() -> int:

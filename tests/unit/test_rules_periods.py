@@ -18,10 +18,7 @@ from models.rules.periods import (
     purchase_period,
     renewal_period,
 )
-
-
-def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)
+from tests.helpers.times import bj
 
 
 def test_terms():

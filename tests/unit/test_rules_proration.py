@@ -22,12 +22,9 @@ from models.rules.proration import (
     whole_period,
     with_charge,
 )
+from tests.helpers.times import bj
 
 D = Decimal
-
-
-def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)
 
 
 PAID = bj(2024, 1, 1, 10, 30)

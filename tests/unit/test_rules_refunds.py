@@ -20,12 +20,9 @@ from models.rules.refunds import (
     unsubscribe_row,
     years_of_use,
 )
+from tests.helpers.times import bj
 
 D = Decimal
-
-
-def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)
 
 
 def bought(paid_at: datetime, months: int, level=STANDARD, amount=None):

@@ -10,20 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.rules.periods import BEIJING
 from models.services import tickets
 from models.services.accounts import account_by_login
 from models.services.errors import Conflict
 from models.services.plans import plan_state
 from models.tables import Ticket
-from tests.unit.conftest import START, post_form, sign_in
-from tests.unit.test_packs import buy_packs, buy_plan
-
-UTC = UTC
-
-
-def bj(*args) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)
+from tests.helpers.http import post_form, sign_in
+from tests.helpers.plans import buy_packs, buy_plan
+from tests.helpers.times import START, bj
 
 
 async def submit(account: dict, now: datetime, kind: str = "technical", title: str | None = None, **fields):

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 
 from models.services import coupons
 from models.services.accounts import account_by_login
 from models.tables import Coupon, LedgerEntry, SupportOrder, Unsubscription
-from tests.unit.conftest import post_form, sign_in
-from tests.unit.test_unsubscribe_service import BUYER, D, add_renewal, balance, bj, buy
+from tests.helpers.http import post_form, sign_in
+from tests.helpers.plans import BUYER
+from tests.helpers.queries import balance
+from tests.helpers.times import bj
+from tests.helpers.unsubscribe import add_renewal, buy
+
+D = Decimal
 
 PAGE = "/plan/unsubscribe"
 HIDDEN_RE = re.compile(r'<input type="hidden" name="(periods|computed_at)" value="([^"]*)">')

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.tables import LedgerEntry, SupportOrder, Ticket
-from tests.unit.conftest import csrf_token, sign_in
+from tests.helpers.http import csrf_token, sign_in
 
 JUNK_GETS = [
     "/plan/change?level=gold&months=999",

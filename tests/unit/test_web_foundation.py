@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.conftest import csrf_token, post_form, sign_in
+from tests.helpers.http import csrf_token, post_form, sign_in
 
 
 async def test_sign_in_then_detail_page_shows_basic_level(client, demo):

@@ -7,8 +7,8 @@ import sys
 
 from models.services.gateway import SandboxGateway
 from models.tables import Account, Period
-from tests.unit.conftest import post_form, sign_in
-from tests.unit.test_web_purchase import latest_code, place_order
+from tests.helpers.http import place_order, post_form, sign_in
+from tests.helpers.queries import latest_code
 
 
 async def test_online_payment_through_the_sandbox_page(client, demo):

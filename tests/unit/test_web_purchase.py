@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
-from models.tables import Account, LedgerEntry, Outbox, SupportOrder
-from tests.unit.conftest import post_form, sign_in
-
-CODE_RE = re.compile(r"验证码 (\d{6})")
-
-
-async def latest_code(login: str) -> str:
-    account = await Account.select(Account.id).where(Account.login == login).first()
-    row = await Outbox.select().where(Outbox.account == account["id"]).order_by(Outbox.id, ascending=False).first()
-    return CODE_RE.search(row["body"]).group(1)
-
-
-async def place_order(client, level="standard", months=1) -> str:
-    response = await post_form(
-        client,
-        "/plan/change/spec",
-        {"level": level, "months": str(months), "agree": "yes", "request_key": "k-" + level + str(months)},
-        token_from=f"/plan/change/spec?level={level}&months={months}",
-    )
-    assert response.status_code == 303, response.text
-    return response.headers["location"].split("/")[2]
+from models.tables import Account, LedgerEntry, SupportOrder
+from tests.helpers.http import place_order, post_form, sign_in
+from tests.helpers.queries import latest_code
 
 
 async def test_change_page_previews_price_and_htmx_gets_only_the_block(client, demo):
