@@ -1,23 +1,39 @@
 """Unit fixtures: a fresh SQLite file per test, a pinned clock, and Litestar's test client.
 
-HTTP helpers (csrf_token, post_form, sign_in) and the rest are in tests/helpers."""
+HTTP helpers (csrf_token, post_form, sign_in) and the rest are in tests/helpers. Every test that uses the
+database (the `db` fixture, directly or through client, settings or demo) is marked `db`, which
+`make test-postgres` selects with `-m db`."""
 
 from __future__ import annotations
 
 import os
 
+import argon2
 import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.table import create_db_tables, drop_db_tables
 
 from models.db import engine_from_url, use_engine
+from models.services.accounts import use_password_hasher
 from models.tables import ALL_TABLES
 from tests.helpers.times import START
 from web.clock import FixedClock
 from web.settings import Settings
 
+# argon2's cheapest valid parameters for the whole session: every demo account hashes a password and every sign-in
+# verifies one. Production keeps argon2's default cost.
+use_password_hasher(argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 # CONSOLE_TEST_PG_URL runs the same suite against PostgreSQL (make test starts a throwaway server).
 PG_URL = os.environ.get("CONSOLE_TEST_PG_URL")
+
+
+def pytest_collection_modifyitems(items):
+    """`db` on every test that uses the database; client, settings and demo depend on `db`, so they count."""
+    for item in items:
+        if "db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
 
 
 @pytest.fixture
