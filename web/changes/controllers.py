@@ -36,7 +36,7 @@ BACK = "/plan/change"
 AGREE_FIRST = N_("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
 
 
-def _context(account: Account, model: PurchasePage | ChangeSpecPage) -> dict[str, object]:
+def _context(account: Account, model: PurchasePage | ChangePage | ChangeSpecPage) -> dict[str, object]:
     return {"account": account, "errors": model.errors, "page": model}
 
 
@@ -106,11 +106,10 @@ class ChangeController(Controller):
         self, request: Request, account: Account, state: PlanState, now: datetime
     ) -> Template:
         offer = await changes.options(account, state, request.query_params.get("level"), now)
-        model = ChangePage.of(offer)
         return page(
             request,
             "changes/change.html",
-            {"account": account, "errors": model.errors, "page": model},
+            _context(account, ChangePage.of(offer)),
             block="preview",
             status_code=change_status(offer),
         )

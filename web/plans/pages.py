@@ -40,6 +40,26 @@ class AutoRenewForm:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+def period_status_label(period: Period, current: Period | None, now: datetime) -> str:
+    if period.status == PeriodStatus.REFUNDED:
+        return _("已退订")
+    if period.end < now:
+        return _("已结束")
+    if current is not None and period.id == current.id:
+        return _("当前")
+    return _("未开始")
+
+
+def _actions(level: Level) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
+    """Basic buys a plan (更改); a running plan renews, buys packs when Standard, and changes or unsubscribes."""
+    if level == Level.BASIC:
+        return (Action(_("更改"), "/plan/change"),), ()
+    buttons = [Action(_("续费"), "/plan/renew")]
+    if can_buy_packs(level):
+        buttons.append(Action(_("购买工单增购包"), "/plan/packs", secondary=True))
+    return tuple(buttons), (Action(_("更改"), "/plan/change"), Action(_("退订"), "/plan/unsubscribe"))
+
+
 @dataclass(frozen=True, slots=True)
 class DetailPage:
     state: PlanState
@@ -76,23 +96,3 @@ class DetailPage:
             periods=tuple(PeriodRow(p, period_status_label(p, state.current, now)) for p in state.history),
             auto_renew=auto_renew,
         )
-
-
-def period_status_label(period: Period, current: Period | None, now: datetime) -> str:
-    if period.status == PeriodStatus.REFUNDED:
-        return _("已退订")
-    if period.end < now:
-        return _("已结束")
-    if current is not None and period.id == current.id:
-        return _("当前")
-    return _("未开始")
-
-
-def _actions(level: Level) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
-    """Basic buys a plan (更改); a running plan renews, buys packs when Standard, and changes or unsubscribes."""
-    if level == Level.BASIC:
-        return (Action(_("更改"), "/plan/change"),), ()
-    buttons = [Action(_("续费"), "/plan/renew")]
-    if can_buy_packs(level):
-        buttons.append(Action(_("购买工单增购包"), "/plan/packs", secondary=True))
-    return tuple(buttons), (Action(_("更改"), "/plan/change"), Action(_("退订"), "/plan/unsubscribe"))
