@@ -25,8 +25,6 @@ from models.enums import (
 class _FromRow:
     __slots__ = ()
 
-    def __getitem__(self, key: str) -> Any:  # transitional: removed once every caller reads attributes
-        return getattr(self, key)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:

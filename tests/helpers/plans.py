@@ -18,11 +18,11 @@ async def buy_plan(
     """A plan bought and paid from the balance through the services (the HTTP purchase has its own tests)."""
     account = await account_by_login(login)
     order_id = await purchase.place(account, level, months, None, now)
-    await payments.settle(order_id, now, payer_id=account["id"])
+    await payments.settle(order_id, now, payer_id=account.id)
     return await account_by_login(login)
 
 
 async def buy_packs(account: dict, count: int, now: datetime) -> str:
     order_id = await packs.place(account, count, None, now)
-    await payments.settle(order_id, now, payer_id=account["id"])
+    await payments.settle(order_id, now, payer_id=account.id)
     return order_id

@@ -12,7 +12,7 @@ async def buy(clock, login="partner-b-buyer", level="standard", months=1) -> dic
     """A plan bought and paid from the balance at the clock's time."""
     account = await account_by_login(login)
     order_id = await purchase.place(account, level, months, None, clock.now())
-    await payments.settle(order_id, clock.now(), payer_id=account["id"])
+    await payments.settle(order_id, clock.now(), payer_id=account.id)
     return await account_by_login(login)
 
 
@@ -20,6 +20,6 @@ async def ends_on_jan_31(clock, login="partner-b-buyer") -> dict:
     """A Standard plan bought for 1 month on 2023/12/31: it ends 2024/01/31 23:59:59."""
     clock.moment = bj(2023, 12, 31, 9, 0)
     account = await buy(clock, login)
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     assert state.valid_until == bj(2024, 1, 31, 23, 59, 59)
     return account

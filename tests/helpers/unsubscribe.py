@@ -16,14 +16,14 @@ async def buy(login: str, now: datetime, level: str = "standard", months: int = 
     account = await account_by_login(login)
     order_id = await purchase.place(account, level, months, None, now)
     await payments.choose(account, order_id, "balance", coupon, now)
-    await payments.settle(order_id, now, payer_id=account["id"])
+    await payments.settle(order_id, now, payer_id=account.id)
     return order_id
 
 
 async def add_renewal(login: str, now: datetime, months: int = 1, amount_fen: int = 850_000) -> str:
     """A paid renewal period after the last one (the renewal flow is another module's: rows written directly)."""
     account = await account_by_login(login)
-    plan = await Plan.select().where(Plan.partner == account["partner"]).first()
+    plan = await Plan.select().where(Plan.partner == account.partner).first()
     last = await Period.select().where(Period.plan == plan["id"]).order_by(Period.end, ascending=False).first()
     start, end = renewal_period(last["end"], months)
     order_id = f"CSRENEW{last['id']:05d}"
@@ -31,8 +31,8 @@ async def add_renewal(login: str, now: datetime, months: int = 1, amount_fen: in
         await SupportOrder.insert(
             SupportOrder(
                 id=order_id,
-                account=account["id"],
-                partner=account["partner"],
+                account=account.id,
+                partner=account.partner,
                 kind="renewal",
                 level=last["level"],
                 months=months,
@@ -45,7 +45,7 @@ async def add_renewal(login: str, now: datetime, months: int = 1, amount_fen: in
                 paid_at=now,
             )
         )
-        await ledger.debit(account["id"], amount_fen, now, order_id=order_id)
+        await ledger.debit(account.id, amount_fen, now, order_id=order_id)
         period = (
             await Period.insert(
                 Period(

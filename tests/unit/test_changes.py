@@ -42,7 +42,7 @@ async def buy(clock, level="standard", months=1, login=BUYER, coupon_id=None) ->
     buyer = await account(login)
     order_id = await purchase.place(buyer, level, months, None, clock.now())
     await payments.choose(buyer, order_id, "balance", coupon_id, clock.now())
-    await payments.settle(order_id, clock.now(), payer_id=buyer["id"])
+    await payments.settle(order_id, clock.now(), payer_id=buyer.id)
     return order_id
 
 
@@ -53,7 +53,7 @@ async def upgrade(clock, login=BUYER, pay=True) -> str:
     order_id = await changes.place_upgrade(buyer, quoted.quote_id, None, clock.now())
     if pay:
         await payments.choose(buyer, order_id, "balance", None, clock.now())
-        await payments.settle(order_id, clock.now(), payer_id=buyer["id"])
+        await payments.settle(order_id, clock.now(), payer_id=buyer.id)
     return order_id
 
 
@@ -107,16 +107,16 @@ async def test_worked_example_upgrade_then_downgrade(demo, clock):
     await buy(clock)
     clock.moment = CHANGE_AT
     buyer = await account()
-    preview = await changes.options(buyer, await plan_state(buyer["partner"], clock.now()), None, clock.now())
+    preview = await changes.options(buyer, await plan_state(buyer.partner, clock.now()), None, clock.now())
     assert preview.kind == "upgrade" and preview.quote.amount == Decimal("9011.87")
     (line,) = preview.quote.lines
     assert (line.hours_remaining, line.hours_total) == (414, 758)
 
     order_id = await upgrade(clock)
     order = await orders.get(order_id)
-    assert order["kind"] == "upgrade" and order["status"] == "paid" and order["due_fen"] == 901_187
+    assert order.kind == "upgrade" and order.status == "paid" and order.due_fen == 901_187
     assert await balance(BUYER) == START_BALANCE - 850_000 - 901_187
-    state = await plan_state(buyer["partner"], clock.now())
+    state = await plan_state(buyer.partner, clock.now())
     assert state.level == "premium" and state.valid_until == END  # the end date does not change
     (period_charges,) = (await charges_by_period()).values()
     assert [c[0] for c in period_charges] == [850_000, 901_187]
@@ -126,17 +126,17 @@ async def test_worked_example_upgrade_then_downgrade(demo, clock):
     assert refund.kind == "downgrade" and refund.quote.amount == Decimal("9011.87")
     quoted = await changes.quote(buyer, changes.DOWNGRADE, clock.now())
     done = await changes.downgrade(buyer, quoted.quote_id, "dg-1", clock.now())
-    assert done["kind"] == "downgrade" and done["status"] == "paid" and done["due_fen"] == 901_187
+    assert done.kind == "downgrade" and done.status == "paid" and done.due_fen == 901_187
     assert await balance(BUYER) == START_BALANCE - 850_000  # the fee came back, to the fen
     refunds = await LedgerEntry.select().where(LedgerEntry.kind == "refund")
-    assert [(r["amount_fen"], r["order_id"]) for r in refunds] == [(901_187, done["id"])]
-    assert (await plan_state(buyer["partner"], clock.now())).level == "standard"
+    assert [(r["amount_fen"], r["order_id"]) for r in refunds] == [(901_187, done.id)]
+    assert (await plan_state(buyer.partner, clock.now())).level == "standard"
     (period_charges,) = (await charges_by_period()).values()
     assert [c[0] for c in period_charges] == [850_000, 901_187, -901_187]
-    assert done["id"] in [o["id"] for o in await orders.list_for(buyer)]  # it shows in the order list
+    assert done.id in [o.id for o in await orders.list_for(buyer)]  # it shows in the order list
     # the same form sent again refunds nothing more
     again = await changes.downgrade(buyer, quoted.quote_id, "dg-1", clock.now())
-    assert again["id"] == done["id"] and await balance(BUYER) == START_BALANCE - 850_000
+    assert again.id == done.id and await balance(BUYER) == START_BALANCE - 850_000
 
 
 # --- rules that must hold, through the services -----------------------------------------------------------------
@@ -146,14 +146,14 @@ async def test_change_in_the_first_hour_costs_the_whole_difference(demo, clock):
     await buy(clock)
     clock.advance(minutes=25)  # 10:55, the same hour as the purchase
     order_id = await upgrade(clock)
-    assert (await orders.get(order_id))["due_fen"] == 1_650_000
+    assert (await orders.get(order_id)).due_fen == 1_650_000
 
 
 async def test_change_in_the_last_hour(demo, clock):
     await buy(clock)
     clock.moment = bj(2024, 2, 1, 23, 30)
     order_id = await upgrade(clock)
-    assert (await orders.get(order_id))["due_fen"] == 2_177  # 16,500 x 1/758
+    assert (await orders.get(order_id)).due_fen == 2_177  # 16,500 x 1/758
 
 
 async def test_change_across_a_month_end(demo, clock):
@@ -161,7 +161,7 @@ async def test_change_across_a_month_end(demo, clock):
     await buy(clock)  # ends 2024/02/29 23:59:59, 710 hours
     clock.moment = bj(2024, 2, 1, 0, 30)
     order_id = await upgrade(clock)
-    assert (await orders.get(order_id))["due_fen"] == 1_617_465  # 16,500 x 696/710
+    assert (await orders.get(order_id)).due_fen == 1_617_465  # 16,500 x 696/710
 
 
 async def test_upgrade_with_a_future_renewal_pays_for_every_period(demo, clock):
@@ -169,7 +169,7 @@ async def test_upgrade_with_a_future_renewal_pays_for_every_period(demo, clock):
     renewal = await add_renewal()
     clock.moment = CHANGE_AT
     order_id = await upgrade(clock)
-    assert (await orders.get(order_id))["due_fen"] == 2_551_187  # 9,011.87 + 16,500.00
+    assert (await orders.get(order_id)).due_fen == 2_551_187  # 9,011.87 + 16,500.00
     periods = await Period.select().order_by(Period.start)
     assert [p["level"] for p in periods] == ["premium", "premium"]
     charges = await charges_by_period()
@@ -185,21 +185,21 @@ async def test_upgrade_with_a_future_renewal_pays_for_every_period(demo, clock):
 
 async def test_discount_coupon_on_the_old_period_is_not_carried_over(demo, clock):
     buyer = await account()
-    coupon_id = await coupons.grant(buyer["id"], clock.now(), rate=Decimal("0.9"))
+    coupon_id = await coupons.grant(buyer.id, clock.now(), rate=Decimal("0.9"))
     await buy(clock, coupon_id=coupon_id)  # paid ¥7,650.00
     clock.moment = CHANGE_AT
     order_id = await upgrade(clock)
-    assert (await orders.get(order_id))["due_fen"] == 947_612  # (25,000 - 7,650) x 414/758
+    assert (await orders.get(order_id)).due_fen == 947_612  # (25,000 - 7,650) x 414/758
 
 
 async def test_a_coupon_on_the_upgrade_is_what_its_charges_record(demo, clock):
     await buy(clock)
     clock.moment = CHANGE_AT
     buyer = await account()
-    voucher = await coupons.grant(buyer["id"], clock.now(), voucher=Decimal("1000"))
+    voucher = await coupons.grant(buyer.id, clock.now(), voucher=Decimal("1000"))
     order_id = await upgrade(clock, pay=False)
     await payments.choose(buyer, order_id, "balance", voucher, clock.now())
-    await payments.settle(order_id, clock.now(), payer_id=buyer["id"])
+    await payments.settle(order_id, clock.now(), payer_id=buyer.id)
     (period_charges,) = (await charges_by_period()).values()
     assert [c[0] for c in period_charges] == [850_000, 801_187]  # cash actually paid
 
@@ -209,8 +209,8 @@ async def test_unpaid_upgrade_does_not_change_the_level(demo, clock):
     clock.moment = CHANGE_AT
     order_id = await upgrade(clock, pay=False)
     buyer = await account()
-    assert (await orders.get(order_id))["status"] == "pending"
-    assert (await plan_state(buyer["partner"], clock.now())).level == "standard"
+    assert (await orders.get(order_id)).status == "pending"
+    assert (await plan_state(buyer.partner, clock.now())).level == "standard"
     assert len((await charges_by_period()).popitem()[1]) == 1
     assert await balance(BUYER) == START_BALANCE - 850_000
 
@@ -224,9 +224,9 @@ async def test_a_second_change_while_one_is_pending_is_refused_until_cancelled(d
         await changes.quote(buyer, changes.UPGRADE, clock.now())
     assert order_id in str(refused.value)
     member_view = await changes.options(
-        await account("partner-b-buyer"), await plan_state(buyer["partner"], clock.now()), None, clock.now()
+        await account("partner-b-buyer"), await plan_state(buyer.partner, clock.now()), None, clock.now()
     )
-    assert member_view.pending["id"] == order_id and member_view.pending_is_own
+    assert member_view.pending.id == order_id and member_view.pending_is_own
     await orders.cancel(buyer, order_id, clock.now())
     assert (await changes.quote(buyer, changes.UPGRADE, clock.now())).amount == Decimal("9011.87")
 
@@ -257,9 +257,9 @@ async def test_fresh_quote_is_charged_even_after_the_hour_turns(demo, clock):
     clock.moment = bj(2024, 1, 15, 19, 2)  # 12 minutes later, one hour less remains
     order_id = await changes.place_upgrade(buyer, quoted.quote_id, None, clock.now())
     order = await orders.get(order_id)
-    assert order["list_fen"] == 901_187 and order["quoted_at"] == bj(2024, 1, 15, 18, 50)
+    assert order.list_fen == 901_187 and order.quoted_at == bj(2024, 1, 15, 18, 50)
     await payments.choose(buyer, order_id, "balance", None, clock.now())
-    await payments.settle(order_id, clock.now(), payer_id=buyer["id"])
+    await payments.settle(order_id, clock.now(), payer_id=buyer.id)
     (period_charges,) = (await charges_by_period()).values()
     assert period_charges[-1] == (901_187, bj(2024, 1, 15, 18, 50), END)
 
@@ -271,7 +271,7 @@ async def test_quote_older_than_15_minutes_is_recomputed(demo, clock):
     quoted = await changes.quote(buyer, changes.UPGRADE, clock.now())
     clock.moment = bj(2024, 1, 15, 18, 56)  # 16 minutes: recomputed, but the same hour gives the same fee
     same = await changes.place_upgrade(buyer, quoted.quote_id, "same", clock.now())
-    assert (await orders.get(same))["list_fen"] == 901_187
+    assert (await orders.get(same)).list_fen == 901_187
     await orders.cancel(buyer, same, clock.now())
     clock.moment = bj(2024, 1, 15, 19, 10)  # 30 minutes and a new hour: the fee changed, nothing is created
     with pytest.raises(changes.QuoteChanged) as changed:
@@ -282,7 +282,7 @@ async def test_quote_older_than_15_minutes_is_recomputed(demo, clock):
     again, reason = await changes.requote(buyer, changes.UPGRADE, quoted.quote_id, clock.now())
     assert reason is not None and again.amount_fen == 899_011 and again.quote_id != quoted.quote_id
     order_id = await changes.place_upgrade(buyer, again.quote_id, "late", clock.now())
-    assert (await orders.get(order_id))["list_fen"] == 899_011
+    assert (await orders.get(order_id)).list_fen == 899_011
 
 
 async def test_unknown_or_foreign_quote_is_never_trusted(demo, clock):
@@ -292,7 +292,7 @@ async def test_unknown_or_foreign_quote_is_never_trusted(demo, clock):
     async with write_transaction():
         forged = (
             await Quote.insert(
-                Quote(account=other["id"], kind="upgrade", level="premium", amount_fen=1, created_at=clock.now())
+                Quote(account=other.id, kind="upgrade", level="premium", amount_fen=1, created_at=clock.now())
             ).returning(Quote.id)
         )[0]["id"]
     buyer = await account()
@@ -311,9 +311,9 @@ async def test_order_left_on_the_payment_page_is_not_paid_at_a_stale_fee(demo, c
     await payments.choose(buyer, order_id, "balance", None, clock.now())
     clock.moment = bj(2024, 1, 15, 19, 30)  # 50 minutes, a new hour: refused, nothing charged
     with pytest.raises(Conflict) as refused:
-        await payments.settle(order_id, clock.now(), payer_id=buyer["id"])
+        await payments.settle(order_id, clock.now(), payer_id=buyer.id)
     assert "超过15分钟" in refused.value.message
-    assert (await orders.get(order_id))["status"] == "pending"
+    assert (await orders.get(order_id)).status == "pending"
     assert await balance(BUYER) == START_BALANCE - 850_000
     await orders.cancel(buyer, order_id, clock.now())
     assert (await changes.quote(buyer, changes.UPGRADE, clock.now())).amount_fen == 899_011
@@ -570,7 +570,7 @@ async def test_stale_quote_over_http_shows_the_new_amount_before_anything_is_cre
     )
     assert placed.status_code == 303
     order_id = placed.headers["location"].split("/")[2]
-    assert (await orders.get(order_id))["list_fen"] == 899_011
+    assert (await orders.get(order_id)).list_fen == 899_011
 
 
 async def test_standard_plan_page_explains_basic_and_refuses_downgrade_steps(client, demo, clock):
@@ -596,7 +596,7 @@ async def test_a_downgrade_refund_goes_back_to_the_main_account_that_paid(demo, 
     member, main = await account(BUYER), await account("partner-b")
     order_id = await purchase.place(member, "premium", 1, None, clock.now())
     await payments.choose(member, order_id, "partner", None, clock.now())
-    await payments.settle(order_id, clock.now(), payer_id=main["id"])
+    await payments.settle(order_id, clock.now(), payer_id=main.id)
     clock.moment = bj(2024, 1, 15, 18, 40)
     quoted = await changes.quote(member, changes.DOWNGRADE, clock.now())
     await changes.downgrade(member, quoted.quote_id, "dg-partner", clock.now())

@@ -60,47 +60,45 @@ def test_any_text_is_either_a_valid_count_or_a_clear_refusal(text):
 
 async def test_paid_packs_raise_this_months_quota_by_10_each_at_once(demo):
     account = await buy_plan()
-    assert (await plan_state(account["partner"], START)).quota == 30
+    assert (await plan_state(account.partner, START)).quota == 30
     order_id = await packs.place(account, 2, None, START)
-    pending = await plan_state(account["partner"], START)
+    pending = await plan_state(account.partner, START)
     assert pending.quota == 30  # an unpaid order adds nothing
-    await payments.settle(order_id, START, payer_id=account["id"])
-    state = await plan_state(account["partner"], START)
+    await payments.settle(order_id, START, payer_id=account.id)
+    state = await plan_state(account.partner, START)
     assert (state.quota, state.packs_this_month, state.month_end) == (50, 2, bj(2024, 1, 31, 23, 59, 59))
     await buy_packs(account, 1, bj(2024, 1, 20, 9, 0))
-    assert (await plan_state(account["partner"], bj(2024, 1, 20, 9, 0))).quota == 60
+    assert (await plan_state(account.partner, bj(2024, 1, 20, 9, 0))).quota == 60
 
 
 async def test_packs_bought_on_the_last_day_count_only_that_day(demo):
     account = await buy_plan(months=3)
     await buy_packs(account, 1, bj(2024, 1, 31, 10, 0))
-    assert (await plan_state(account["partner"], bj(2024, 1, 31, 10, 0))).quota == 40
-    assert (await plan_state(account["partner"], bj(2024, 1, 31, 23, 59, 59))).quota == 40
-    assert (await plan_state(account["partner"], bj(2024, 2, 1, 0, 0, 0))).quota == 30  # reset at 00:00 on the 1st
+    assert (await plan_state(account.partner, bj(2024, 1, 31, 10, 0))).quota == 40
+    assert (await plan_state(account.partner, bj(2024, 1, 31, 23, 59, 59))).quota == 40
+    assert (await plan_state(account.partner, bj(2024, 2, 1, 0, 0, 0))).quota == 30  # reset at 00:00 on the 1st
 
 
 async def test_2330_utc_on_the_31st_is_already_next_month_in_beijing(demo):
     account = await buy_plan(months=3)
     paid_at = datetime(2024, 1, 31, 23, 30, tzinfo=UTC)  # 2024/02/01 07:30 in Beijing
     await buy_packs(account, 1, paid_at)
-    assert (await plan_state(account["partner"], paid_at)).quota == 40
-    assert (await plan_state(account["partner"], bj(2024, 1, 31, 23, 59, 59))).quota == 30  # January: not counted
+    assert (await plan_state(account.partner, paid_at)).quota == 40
+    assert (await plan_state(account.partner, bj(2024, 1, 31, 23, 59, 59))).quota == 30  # January: not counted
     # asked in UTC, the window is still Beijing's February
-    assert (await plan_state(account["partner"], datetime(2024, 2, 29, 15, 59, 59, tzinfo=UTC))).quota == 40
-    assert (await plan_state(account["partner"], datetime(2024, 2, 29, 16, 0, 0, tzinfo=UTC))).quota == 30
+    assert (await plan_state(account.partner, datetime(2024, 2, 29, 15, 59, 59, tzinfo=UTC))).quota == 40
+    assert (await plan_state(account.partner, datetime(2024, 2, 29, 16, 0, 0, tzinfo=UTC))).quota == 30
     # 15:59 UTC on the 31st is still January in Beijing
     late_january = datetime(2024, 1, 31, 15, 59, tzinfo=UTC)
     await buy_packs(account, 2, late_january)
-    assert (await plan_state(account["partner"], late_january)).quota == 50
-    assert (await plan_state(account["partner"], paid_at)).quota == 40
+    assert (await plan_state(account.partner, late_january)).quota == 50
+    assert (await plan_state(account.partner, paid_at)).quota == 40
 
 
 async def test_the_buyer_is_told_the_new_quota(demo):
     account = await buy_plan()
     order_id = await buy_packs(account, 2, START)
-    note = (
-        await Outbox.select().where((Outbox.account == account["id"]) & (Outbox.subject == "工单增购包已生效")).first()
-    )
+    note = await Outbox.select().where((Outbox.account == account.id) & (Outbox.subject == "工单增购包已生效")).first()
     assert order_id in note["body"] and "增加 20 个" in note["body"] and "现为 50 个" in note["body"]
     assert "2024/01/31 23:59:59" in note["body"]
 
@@ -127,17 +125,17 @@ async def test_a_non_certified_main_account_buys_packs_through_its_member(demo):
     assert refused.value.status_code == 403 and "主帐号不能直接购买" in refused.value.message
     buyer = await account_by_login("partner-b-buyer")
     await buy_packs(buyer, 1, START)
-    assert (await plan_state(buyer["partner"], START)).quota == 40
+    assert (await plan_state(buyer.partner, START)).quota == 40
 
 
 async def test_a_pack_order_cannot_be_paid_once_the_plan_is_no_longer_standard(demo):
     account = await buy_plan()  # ends 2024/02/01 23:59:59
     order_id = await packs.place(account, 1, None, bj(2024, 1, 31, 12, 0))
     with pytest.raises(Conflict):
-        await payments.settle(order_id, bj(2024, 2, 2, 9, 0), payer_id=account["id"])
+        await payments.settle(order_id, bj(2024, 2, 2, 9, 0), payer_id=account.id)
     order = await SupportOrder.select().where(SupportOrder.id == order_id).first()
     assert order["status"] == "pending"
-    assert (await Account.select(Account.balance_fen).where(Account.id == account["id"]).first())[
+    assert (await Account.select(Account.balance_fen).where(Account.id == account.id).first())[
         "balance_fen"
     ] == 10_000_000 - 850_000
 

@@ -29,9 +29,9 @@ async def new_order(clock, login="partner-b-buyer", level="standard", months=1) 
 async def test_balance_payment_charges_once_and_starts_the_period(demo, clock):
     account, order_id = await new_order(clock)
     await payments.choose(account, order_id, "balance", None, clock.now())
-    paid = await payments.settle(order_id, clock.now(), payer_id=account["id"])
-    again = await payments.settle(order_id, clock.now(), payer_id=account["id"])
-    assert paid["status"] == again["status"] == "paid"
+    paid = await payments.settle(order_id, clock.now(), payer_id=account.id)
+    again = await payments.settle(order_id, clock.now(), payer_id=account.id)
+    assert paid.status == again.status == "paid"
     assert await balance("partner-b-buyer") == 10_000_000 - 850_000
     period = await Period.select().first()
     assert period["level"] == "standard" and period["order"] == order_id
@@ -42,7 +42,7 @@ async def test_concurrent_payments_of_one_order_charge_once(demo, clock):
     account, order_id = await new_order(clock)
     await payments.choose(account, order_id, "balance", None, clock.now())
     results = await asyncio.gather(
-        *[payments.settle(order_id, clock.now(), payer_id=account["id"]) for _ in range(5)], return_exceptions=True
+        *[payments.settle(order_id, clock.now(), payer_id=account.id) for _ in range(5)], return_exceptions=True
     )
     assert all(not isinstance(r, Exception) for r in results), results
     charges = await LedgerEntry.select().where(LedgerEntry.kind == "charge")
@@ -52,9 +52,9 @@ async def test_concurrent_payments_of_one_order_charge_once(demo, clock):
 async def test_two_orders_of_one_company_only_one_plan(demo, clock):
     buyer, first = await new_order(clock, "partner-a-ops")
     main, second = await new_order(clock, "partner-a", level="premium")
-    await payments.settle(first, clock.now(), payer_id=buyer["id"])
+    await payments.settle(first, clock.now(), payer_id=buyer.id)
     with pytest.raises(DomainError) as refused:
-        await payments.settle(second, clock.now(), payer_id=main["id"])
+        await payments.settle(second, clock.now(), payer_id=main.id)
     assert "已有合作伙伴支持计划" in refused.value.message
     assert await balance("partner-a") == 10_000_000  # nothing charged for the refused one
 
@@ -65,46 +65,44 @@ async def test_insufficient_balance_names_the_shortfall_and_charges_nothing(demo
         await payments.choose(account, order_id, "balance", None, clock.now())
     assert short.value.shortfall_fen == 200_000
     with pytest.raises(InsufficientBalance):
-        await payments.settle(order_id, clock.now(), payer_id=account["id"])
+        await payments.settle(order_id, clock.now(), payer_id=account.id)
     order = await orders.get(order_id)
-    assert order["status"] == "pending" and await balance("partner-b-buyer") == 10_000_000
+    assert order.status == "pending" and await balance("partner-b-buyer") == 10_000_000
 
 
 async def test_voucher_lowers_the_amount_due_and_is_used_once(demo, clock):
     account, order_id = await new_order(clock)
-    coupon_id = await coupons.grant(account["id"], clock.now(), voucher=Decimal("500"), minimum=Decimal("1000"))
+    coupon_id = await coupons.grant(account.id, clock.now(), voucher=Decimal("500"), minimum=Decimal("1000"))
     order = await payments.choose(account, order_id, "balance", coupon_id, clock.now())
-    assert (order["discount_fen"], order["due_fen"]) == (50_000, 800_000)
-    await payments.settle(order_id, clock.now(), payer_id=account["id"])
+    assert (order.discount_fen, order.due_fen) == (50_000, 800_000)
+    await payments.settle(order_id, clock.now(), payer_id=account.id)
     assert await balance("partner-b-buyer") == 10_000_000 - 800_000
-    assert await coupons.usable(account["id"], Decimal("8500"), clock.now()) == []
+    assert await coupons.usable(account.id, Decimal("8500"), clock.now()) == []
 
 
 async def test_discount_coupon_and_expired_coupon(demo, clock):
     account, order_id = await new_order(clock)
-    rate = await coupons.grant(account["id"], clock.now(), rate=Decimal("0.9"))
+    rate = await coupons.grant(account.id, clock.now(), rate=Decimal("0.9"))
     expired = await coupons.grant(
-        account["id"], clock.now(), voucher=Decimal("100"), expires_at=clock.now() - timedelta(days=1)
+        account.id, clock.now(), voucher=Decimal("100"), expires_at=clock.now() - timedelta(days=1)
     )
     with pytest.raises(DomainError):
         await payments.choose(account, order_id, "balance", expired, clock.now())
     order = await payments.choose(account, order_id, "balance", rate, clock.now())
-    assert order["due_fen"] == 765_000
+    assert order.due_fen == 765_000
 
 
 async def test_partner_payment_goes_to_the_main_account_without_coupons(demo, clock):
     member, order_id = await new_order(clock)
-    coupon_id = await coupons.grant(member["id"], clock.now(), voucher=Decimal("100"))
+    coupon_id = await coupons.grant(member.id, clock.now(), voucher=Decimal("100"))
     with pytest.raises(DomainError):
         await payments.choose(member, order_id, "partner", coupon_id, clock.now())
     order = await payments.choose(member, order_id, "partner", None, clock.now())
     main = await account_by_login("partner-b")
-    assert order["payer"] == main["id"]
-    assert [o["id"] for o in await orders.awaiting_partner_payment(main)] == [order_id]
+    assert order.payer == main.id
+    assert [o.id for o in await orders.awaiting_partner_payment(main)] == [order_id]
     await verification.send_code(main, order_id, "email", clock.now())
-    code = (await Outbox.select().where(Outbox.account == main["id"]).order_by(Outbox.id, ascending=False).first())[
-        "body"
-    ]
+    code = (await Outbox.select().where(Outbox.account == main.id).order_by(Outbox.id, ascending=False).first())["body"]
     code = code.split("验证码 ")[1][:6]
     await payments.pay_verified(main, order_id, code, clock.now())
     assert await balance("partner-b") == 10_000_000 - 850_000
@@ -114,37 +112,37 @@ async def test_partner_payment_goes_to_the_main_account_without_coupons(demo, cl
 async def test_sandbox_callback_is_verified_and_safe_to_replay(demo, clock):
     account, order_id = await new_order(clock)
     order = await payments.choose(account, order_id, "online", None, clock.now())
-    payload, signature = GATEWAY.notification(order_id, order["due_fen"])
+    payload, signature = GATEWAY.notification(order_id, order.due_fen)
     with pytest.raises(DomainError):
         await payments.online_notification(GATEWAY, {**payload, "amount_fen": "1"}, signature, clock.now())
     with pytest.raises(DomainError):
         await payments.online_notification(GATEWAY, payload, "0" * 64, clock.now())
     first = await payments.online_notification(GATEWAY, payload, signature, clock.now())
     replay = await payments.online_notification(GATEWAY, payload, signature, clock.now())
-    assert first["status"] == replay["status"] == "paid"
+    assert first.status == replay.status == "paid"
     assert await Period.count() == 1
     assert await balance("partner-b-buyer") == 10_000_000  # paid online, not from the balance
 
 
 async def test_contract_order_waits_for_the_operator(demo, clock):
     account, order_id = await new_order(clock)
-    coupon_id = await coupons.grant(account["id"], clock.now(), rate=Decimal("0.8"))
+    coupon_id = await coupons.grant(account.id, clock.now(), rate=Decimal("0.8"))
     await payments.choose(account, order_id, "contract", coupon_id, clock.now())
-    assert (await orders.get(order_id))["status"] == "pending"
+    assert (await orders.get(order_id)).status == "pending"
     order = await payments.confirm_offline(order_id, clock.now())
-    assert order["status"] == "paid" and order["due_fen"] == 680_000
+    assert order.status == "paid" and order.due_fen == 680_000
 
 
 async def test_cancel_and_lapse(demo, clock):
     account, order_id = await new_order(clock)
     cancelled = await orders.cancel(account, order_id, clock.now())
-    assert cancelled["status"] == "cancelled"
+    assert cancelled.status == "cancelled"
     with pytest.raises(DomainError):
-        await payments.settle(order_id, clock.now(), payer_id=account["id"])
+        await payments.settle(order_id, clock.now(), payer_id=account.id)
     _, other = await new_order(clock)
     assert await orders.lapse(clock.now() + timedelta(days=6)) == 0
     assert await orders.lapse(clock.now() + timedelta(days=7, seconds=1)) == 1
-    assert (await orders.get(other))["status"] == "cancelled"
+    assert (await orders.get(other)).status == "cancelled"
 
 
 async def test_an_order_is_not_found_for_another_account(demo, clock):
@@ -167,7 +165,7 @@ async def test_verification_code_rules(demo, clock):
     wrong = None
     from models.tables import VerificationCode
 
-    row = await Outbox.select().where(Outbox.account == account["id"]).order_by(Outbox.id, ascending=False).first()
+    row = await Outbox.select().where(Outbox.account == account.id).order_by(Outbox.id, ascending=False).first()
     code = row["body"].split("验证码 ")[1][:6]
     stored_hash = (await VerificationCode.select().order_by(VerificationCode.id, ascending=False).first())["code_hash"]
     assert code not in stored_hash  # only the hash is kept
@@ -180,7 +178,7 @@ async def test_verification_code_rules(demo, clock):
         assert await verification.check_code(account, order_id, code, clock.now()) is not None  # void now
     later = clock.now() + timedelta(seconds=61)
     await verification.send_code(account, order_id, "phone", later)
-    row = await Outbox.select().where(Outbox.account == account["id"]).order_by(Outbox.id, ascending=False).first()
+    row = await Outbox.select().where(Outbox.account == account.id).order_by(Outbox.id, ascending=False).first()
     fresh = row["body"].split("验证码 ")[1][:6]
     async with write_transaction():
         assert (

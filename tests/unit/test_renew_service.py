@@ -27,16 +27,16 @@ from tests.helpers.times import bj
 
 async def renew(clock, account: dict, months: int, key: str | None = None) -> dict:
     order_id = await renewal.place(account, months, key, clock.now())
-    return await payments.settle(order_id, clock.now(), payer_id=account["id"])
+    return await payments.settle(order_id, clock.now(), payer_id=account.id)
 
 
 async def messages(login: str) -> list[dict]:
     account = await account_by_login(login)
-    return await Outbox.select().where(Outbox.account == account["id"]).order_by(Outbox.id)
+    return await Outbox.select().where(Outbox.account == account.id).order_by(Outbox.id)
 
 
 async def set_auto(account: dict, clock, months: int | None = None) -> None:
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     await renewal.set_auto_renew(account, "on", months or renewal.default_auto_months(state), clock.now())
 
 
@@ -48,14 +48,14 @@ async def test_done_means_jan_31_plus_one_month_is_feb_29_and_costs_8500(demo, c
     clock.moment = bj(2024, 1, 20, 15, 0)
     before = await balance("partner-b-buyer")
     order = await renew(clock, account, 1)
-    assert order["status"] == "paid" and order["kind"] == "renewal" and order["due_fen"] == 850_000
+    assert order.status == "paid" and order.kind == "renewal" and order.due_fen == 850_000
     assert await balance("partner-b-buyer") == before - 850_000
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     assert state.valid_until == bj(2024, 2, 29, 23, 59, 59)
     new = state.upcoming[-1]
-    assert new["is_renewal"] and new["start"] == bj(2024, 2, 1, 0, 0, 0) and new["level"] == "standard"
+    assert new.is_renewal and new.start == bj(2024, 2, 1, 0, 0, 0) and new.level == "standard"
     assert [v.charges[0].amount for v in state.views][-1] == 8500  # one charge for the whole new period
-    assert state.views[-1].charges[0].span_start == new["start"] and state.views[-1].charges[0].span_end == new["end"]
+    assert state.views[-1].charges[0].span_start == new.start and state.views[-1].charges[0].span_end == new.end
 
 
 @pytest.mark.parametrize(
@@ -115,8 +115,8 @@ async def test_renewal_bought_on_the_last_day_before_the_end(demo, clock):
     clock.moment = bj(2024, 1, 31, 23, 59, 0)
     await renew(clock, account, 1)
     clock.moment = bj(2024, 2, 1, 0, 0, 30)  # the next minute: the renewal is the current period
-    state = await plan_state(account["partner"], clock.now())
-    assert state.level == "standard" and state.current["is_renewal"]
+    state = await plan_state(account.partner, clock.now())
+    assert state.level == "standard" and state.current.is_renewal
     assert state.valid_from == bj(2024, 2, 1) and state.valid_until == bj(2024, 2, 29, 23, 59, 59)
 
 
@@ -124,8 +124,8 @@ async def test_a_renewal_of_a_renewal_chains_on(demo, clock):
     account = await ends_on_jan_31(clock)
     await renew(clock, account, 1, key="a")
     await renew(clock, account, 2, key="b")
-    state = await plan_state(account["partner"], clock.now())
-    assert [(p["start"], p["end"]) for p in state.upcoming] == [
+    state = await plan_state(account.partner, clock.now())
+    assert [(p.start, p.end) for p in state.upcoming] == [
         (bj(2024, 2, 1), bj(2024, 2, 29, 23, 59, 59)),
         (bj(2024, 3, 1), bj(2024, 4, 29, 23, 59, 59)),
     ]
@@ -134,7 +134,7 @@ async def test_a_renewal_of_a_renewal_chains_on(demo, clock):
 async def test_the_level_of_the_renewal_is_the_last_periods(demo, clock):
     account = await buy(clock, level="premium")
     order = await renew(clock, account, 1)
-    assert order["level"] == "premium" and order["due_fen"] == 2_500_000
+    assert order.level == "premium" and order.due_fen == 2_500_000
 
 
 # ------------------------------------------------------------------------------------------ the order's checks
@@ -143,10 +143,10 @@ async def test_the_level_of_the_renewal_is_the_last_periods(demo, clock):
 async def test_an_unpaid_renewal_extends_nothing(demo, clock):
     account = await ends_on_jan_31(clock)
     await renewal.place(account, 3, "k", clock.now())
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     assert state.valid_until == bj(2024, 1, 31, 23, 59, 59) and not state.upcoming
     clock.moment = bj(2024, 2, 1, 0, 0, 1)
-    assert (await plan_state(account["partner"], clock.now())).level == "basic"
+    assert (await plan_state(account.partner, clock.now())).level == "basic"
 
 
 async def test_paying_a_renewal_after_the_plan_ended_is_refused_with_the_reason(demo, clock):
@@ -155,13 +155,13 @@ async def test_paying_a_renewal_after_the_plan_ended_is_refused_with_the_reason(
     before = await balance("partner-b-buyer")
     clock.moment = bj(2024, 2, 1, 9, 0)
     with pytest.raises(Conflict) as refused:
-        await payments.settle(order_id, clock.now(), payer_id=account["id"])
+        await payments.settle(order_id, clock.now(), payer_id=account.id)
     assert (
         str(refused.value)
         == "支持计划已于 2024/01/31 23:59:59 到期，不能再为它续费。如需继续使用，请通过“更改”重新购买。"
     )
     assert await balance("partner-b-buyer") == before
-    assert (await orders.get(order_id))["status"] == "pending"
+    assert (await orders.get(order_id)).status == "pending"
     assert await Period.count() == 1
     with pytest.raises(DomainError):  # 确认付款 is refused too, before any code is sent
         await payments.choose(account, order_id, "balance", None, clock.now())
@@ -172,7 +172,7 @@ async def test_paying_a_renewal_of_an_unsubscribed_plan_is_refused(demo, clock):
     order_id = await renewal.place(account, 1, None, clock.now())
     await Period.update({Period.status: "refunded"}, force=True)  # as 退订 leaves it
     with pytest.raises(Conflict) as refused:
-        await payments.settle(order_id, clock.now(), payer_id=account["id"])
+        await payments.settle(order_id, clock.now(), payer_id=account.id)
     assert refused.value.message == renewal.PLAN_UNSUBSCRIBED
 
 
@@ -181,7 +181,7 @@ async def test_a_pending_renewal_cannot_be_paid_after_the_level_changed(demo, cl
     order_id = await renewal.place(account, 1, None, clock.now())
     await Period.update({Period.level: "premium"}, force=True)  # as an upgrade leaves it
     with pytest.raises(Conflict) as refused:
-        await payments.settle(order_id, clock.now(), payer_id=account["id"])
+        await payments.settle(order_id, clock.now(), payer_id=account.id)
     assert refused.value.message == renewal.LEVEL_CHANGED
 
 
@@ -189,9 +189,9 @@ async def test_two_renewal_orders_of_one_period_only_one_can_be_paid(demo, clock
     account = await ends_on_jan_31(clock)
     first = await renewal.place(account, 1, "tab-1", clock.now())
     second = await renewal.place(account, 2, "tab-2", clock.now())
-    await payments.settle(first, clock.now(), payer_id=account["id"])
+    await payments.settle(first, clock.now(), payer_id=account.id)
     with pytest.raises(Conflict) as refused:
-        await payments.settle(second, clock.now(), payer_id=account["id"])
+        await payments.settle(second, clock.now(), payer_id=account.id)
     assert refused.value.message == renewal.ALREADY_RENEWED
     assert await Period.count() == 2
     assert await LedgerEntry.count().where(LedgerEntry.kind == "charge") == 2  # the purchase and one renewal
@@ -201,7 +201,7 @@ async def test_concurrent_payments_of_two_renewals_renew_once(demo, clock):
     account = await ends_on_jan_31(clock)
     ids = [await renewal.place(account, 1, f"tab-{n}", clock.now()) for n in range(4)]
     results = await asyncio.gather(
-        *[payments.settle(i, clock.now(), payer_id=account["id"]) for i in ids], return_exceptions=True
+        *[payments.settle(i, clock.now(), payer_id=account.id) for i in ids], return_exceptions=True
     )
     assert sum(1 for r in results if isinstance(r, Order)) == 1
     assert all(isinstance(r, Conflict) for r in results if not isinstance(r, Order))
@@ -246,9 +246,9 @@ async def test_who_may_buy_may_renew(demo, clock):
 async def test_the_end_of_a_plan_falls_back_to_basic_and_keeps_history(demo, clock):
     account = await ends_on_jan_31(clock)
     clock.moment = bj(2024, 2, 1, 0, 0, 0)
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     assert state.level == "basic" and state.current is None and state.quota == 0 and state.valid_until is None
-    assert [p["end"] for p in state.history] == [bj(2024, 1, 31, 23, 59, 59)]
+    assert [p.end for p in state.history] == [bj(2024, 1, 31, 23, 59, 59)]
 
 
 # ------------------------------------------------------------------------------------------ auto-renew setting
@@ -256,7 +256,7 @@ async def test_the_end_of_a_plan_falls_back_to_basic_and_keeps_history(demo, clo
 
 async def test_auto_renew_setting_on_and_off(demo, clock):
     account = await buy(clock, months=3)
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     assert renewal.default_auto_months(state) == 3
     state = await renewal.set_auto_renew(account, "on", 12, clock.now())
     assert state.auto_renew and state.auto_renew_months == 12
@@ -310,7 +310,7 @@ async def test_job_twice_in_a_row_renews_once(demo, clock):
     third = await run_due(clock.now())  # the next day: the chain now ends 2024/03/01, nothing is due
     assert (first["auto_renewed"], second["auto_renewed"], third["auto_renewed"]) == (1, 0, 0)
     assert await balance("partner-b-buyer") == before - 850_000
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     assert state.valid_until == bj(2024, 3, 1, 23, 59, 59)
     order = await SupportOrder.select().where(SupportOrder.kind == "renewal").first()
     assert order["auto"] and order["method"] == "balance" and order["status"] == "paid"
@@ -341,7 +341,7 @@ async def test_insufficient_balance_says_by_how_much_and_retries_the_next_day(de
     account = await auto_plan(clock)
     async with write_transaction():  # leave ¥1,000.00 on the balance
         await ledger.debit(
-            account["id"], await balance("partner-b-buyer") - 100_000, clock.now(), order_id=await plan_order_id()
+            account.id, await balance("partner-b-buyer") - 100_000, clock.now(), order_id=await plan_order_id()
         )
     clock.moment = bj(2024, 1, 25, 9, 0)
     done = await run_due(clock.now())
@@ -361,26 +361,26 @@ async def test_insufficient_balance_says_by_how_much_and_retries_the_next_day(de
     assert len([m for m in await messages("partner-b-buyer") if m["subject"].startswith("自动续费失败")]) == 2
 
     async with write_transaction():
-        await ledger.credit(account["id"], 800_000, clock.now(), kind="top_up")
+        await ledger.credit(account.id, 800_000, clock.now(), kind="top_up")
     clock.moment = bj(2024, 1, 27, 9, 0)
     assert (await run_due(clock.now()))["auto_renewed"] == 1
     assert await balance("partner-b-buyer") == 50_000
     outcomes = [a["outcome"] for a in await RenewalAttempt.select().order_by(RenewalAttempt.id)]
     assert outcomes == ["insufficient", "insufficient", "renewed"]
-    assert (await plan_state(account["partner"], clock.now())).valid_until == bj(2024, 3, 1, 23, 59, 59)
+    assert (await plan_state(account.partner, clock.now())).valid_until == bj(2024, 3, 1, 23, 59, 59)
 
 
 async def test_attempts_run_until_the_end_then_stop(demo, clock):
     account = await auto_plan(clock)
     async with write_transaction():
-        await ledger.debit(account["id"], await balance("partner-b-buyer"), clock.now(), order_id=await plan_order_id())
+        await ledger.debit(account.id, await balance("partner-b-buyer"), clock.now(), order_id=await plan_order_id())
     days = 0
     clock.moment = bj(2024, 1, 20, 12, 0)
     for _ in range(16):
         days += (await run_due(clock.now()))["auto_renew_failed"]
         clock.advance(days=1)
     assert days == 8  # 2024/01/25 to 2024/02/01, the end day included
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     assert state.level == "basic"
     assert not state.auto_renew  # it ended with the plan: a plan bought later does not inherit it
     assert await RenewalAttempt.count() == 8
@@ -396,7 +396,7 @@ async def test_the_holder_pays_and_is_told(demo, clock):
     assert await balance("partner-a-ops") == 10_000_000 - 850_000 - 1_700_000
     assert [m["subject"] for m in await messages("partner-a-ops")][-1] == "自动续费成功"
     order = await SupportOrder.select().where(SupportOrder.kind == "renewal").first()
-    assert order["account"] == account["id"] and order["months"] == 2
+    assert order["account"] == account.id and order["months"] == 2
 
 
 async def test_auto_renew_off_or_already_renewed_does_nothing(demo, clock):
@@ -415,7 +415,7 @@ async def test_a_period_is_never_renewed_twice_across_days(demo, clock):
     account = await auto_plan(clock)
     clock.moment = bj(2024, 1, 25, 9, 0)
     await run_due(clock.now())
-    last = (await plan_state(account["partner"], clock.now())).upcoming[-1]
+    last = (await plan_state(account.partner, clock.now())).upcoming[-1]
     await RenewalAttempt.delete(force=True)
     clock.moment = bj(2024, 2, 24, 9, 0)  # the new last period is due now; the old one is not its chain end
     await run_due(clock.now())
@@ -424,7 +424,7 @@ async def test_a_period_is_never_renewed_twice_across_days(demo, clock):
         o["renews_period_id"]
         for o in await SupportOrder.select().where((SupportOrder.kind == "renewal") & (SupportOrder.status == "paid"))
     ]
-    assert len(renewed) == 2 and len(set(renewed_ids)) == 2 and last["id"] in renewed_ids
+    assert len(renewed) == 2 and len(set(renewed_ids)) == 2 and last.id in renewed_ids
 
 
 async def test_a_failing_plan_does_not_stop_the_others(demo, clock, monkeypatch):
@@ -453,13 +453,13 @@ async def test_a_claim_taken_by_another_run_is_left_to_it(demo, clock, monkeypat
     steps aside without renewing, charging or writing anything."""
     account = await auto_plan(clock)
     clock.moment = bj(2024, 1, 25, 9, 0)
-    last = (await plan_state(account["partner"], clock.now())).current
+    last = (await plan_state(account.partner, clock.now())).current
     await RenewalAttempt.insert(
         RenewalAttempt(
-            period=last["id"],
+            period=last.id,
             attempted_on="2024-01-25",
             outcome="",
-            unique_key=f"{last['id']}:2024-01-25",
+            unique_key=f"{last.id}:2024-01-25",
             created_at=clock.now(),
         )
     )

@@ -175,7 +175,7 @@ async def test_paying_after_the_plan_ended_is_refused_on_the_payment_page(client
     refused = await post_form(client, f"/orders/{order_id}/pay", {"method": "balance", "coupon": ""})
     assert refused.status_code == 409
     assert "支持计划已于 2024/01/31 23:59:59 到期，不能再为它续费" in refused.text
-    assert (await orders.get(order_id))["status"] == "pending"
+    assert (await orders.get(order_id)).status == "pending"
     detail = await client.get("/plan")
     assert (
         "基础级" in detail.text
@@ -207,14 +207,14 @@ async def test_auto_renew_setting_on_the_detail_page(client, demo, clock):
     assert "自动续费已开启：到期前7天起从余额自动续费1年。" in after.text and "已开启，每次续费1年" in after.text
     assert '<option value="12" selected>1年</option>' in after.text
     account = await account_by_login("partner-b-buyer")
-    state = await plan_state(account["partner"], clock.now())
+    state = await plan_state(account.partner, clock.now())
     assert state.auto_renew and state.auto_renew_months == 12
     off = await post_form(
         client, "/plan/auto-renew", {"auto_renew": "off", "auto_renew_months": "12"}, token_from="/plan"
     )
     assert off.status_code == 303
     assert "自动续费已关闭。" in (await client.get("/plan")).text
-    assert not (await plan_state(account["partner"], clock.now())).auto_renew
+    assert not (await plan_state(account.partner, clock.now())).auto_renew
 
 
 async def test_auto_renew_setting_errors_show_at_the_field(client, demo, clock):

@@ -38,20 +38,20 @@ D = Decimal
 async def top_up(login: str, fen: int, now: datetime) -> None:
     account = await account_by_login(login)
     async with write_transaction():
-        await ledger.credit(account["id"], fen, now, kind="top_up")
+        await ledger.credit(account.id, fen, now, kind="top_up")
 
 
 async def add_upgrade_charge(login: str, now: datetime, amount_fen: int) -> str:
     """A paid upgrade order with its charge on the current period (the upgrade flow is another module's)."""
     account = await account_by_login(login)
-    state = await plan_state(account["partner"], now)
+    state = await plan_state(account.partner, now)
     order_id = "CSUPGRADE0001"
     async with write_transaction():
         await SupportOrder.insert(
             SupportOrder(
                 id=order_id,
-                account=account["id"],
-                partner=account["partner"],
+                account=account.id,
+                partner=account.partner,
                 kind="upgrade",
                 level="premium",
                 list_fen=amount_fen,
@@ -62,15 +62,15 @@ async def add_upgrade_charge(login: str, now: datetime, amount_fen: int) -> str:
                 paid_at=now,
             )
         )
-        await ledger.debit(account["id"], amount_fen, now, order_id=order_id)
-        await Period.update({Period.level: "premium"}).where(Period.id == state.current["id"])
+        await ledger.debit(account.id, amount_fen, now, order_id=order_id)
+        await Period.update({Period.level: "premium"}).where(Period.id == state.current.id)
         await Charge.insert(
             Charge(
-                period=state.current["id"],
+                period=state.current.id,
                 order_id=order_id,
                 amount_fen=amount_fen,
                 span_start=now,
-                span_end=state.current["end"],
+                span_end=state.current.end,
             )
         )
     return order_id
@@ -135,12 +135,12 @@ async def test_guide_case_same_hour_without_five_day_quota(demo):
     order = await SupportOrder.select().where(SupportOrder.id == order_id).first()
     assert order["status"] == "refunded" and order["refund_reason"] == "other"
     assert order["refund_comment"] == "改用其他服务商" and order["closed_at"] == now
-    assert (await plan_state(account["partner"], now)).level == "basic"
+    assert (await plan_state(account.partner, now)).level == "basic"
     assert [p["status"] for p in await Period.select(Period.status)] == ["refunded"]
     refund = await LedgerEntry.select().where(LedgerEntry.kind == "refund").first()
-    assert refund["amount_fen"] == 765_000 and refund["order_id"] == order_id and refund["account"] == account["id"]
+    assert refund["amount_fen"] == 765_000 and refund["order_id"] == order_id and refund["account"] == account.id
     note = await Outbox.select().where(Outbox.subject == "支持计划已退订").first()
-    assert "¥7,650.00" in note["body"] and note["account"] == account["id"]
+    assert "¥7,650.00" in note["body"] and note["account"] == account.id
 
 
 async def test_vendor_example(demo):
@@ -194,7 +194,7 @@ async def test_multi_year_fee_steps(demo, months, later, rate):
 async def test_five_day_refunds_all_and_gives_the_voucher_back(demo):
     paid_at = bj(2024, 1, 1, 10, 30)
     account = await account_by_login(BUYER)
-    voucher = await coupons.grant(account["id"], paid_at, voucher=D("1000"))
+    voucher = await coupons.grant(account.id, paid_at, voucher=D("1000"))
     start_balance = await balance(BUYER)
     order_id = await buy(BUYER, paid_at, coupon=voucher)
     assert await balance(BUYER) == start_balance - 750_000
@@ -216,7 +216,7 @@ async def test_five_day_refunds_all_and_gives_the_voucher_back(demo):
 async def test_five_day_keeps_a_discount_coupon_used(demo):
     paid_at = bj(2024, 1, 1, 10, 30)
     account = await account_by_login(BUYER)
-    discount = await coupons.grant(account["id"], paid_at, rate=D("0.9"))
+    discount = await coupons.grant(account.id, paid_at, rate=D("0.9"))
     order_id = await buy(BUYER, paid_at, coupon=discount)
     q = await unsubscribe.quote(account, paid_at + timedelta(hours=3), quota=10)
     assert q.five_day and q.totals.refund == D("7650.00")  # the cash paid, after the discount
@@ -227,7 +227,7 @@ async def test_five_day_keeps_a_discount_coupon_used(demo):
 async def test_a_voucher_is_not_given_back_without_the_five_day_rule(demo):
     paid_at = bj(2024, 1, 1, 10, 30)
     account = await account_by_login(BUYER)
-    voucher = await coupons.grant(account["id"], paid_at, voucher=D("1000"))
+    voucher = await coupons.grant(account.id, paid_at, voucher=D("1000"))
     order_id = await buy(BUYER, paid_at, coupon=voucher)
     now = paid_at + timedelta(hours=121)
     q = await unsubscribe.quote(account, now, quota=10)
@@ -295,7 +295,7 @@ async def test_a_renewal_not_started_is_refunded_whole(demo):
     refunds = await LedgerEntry.select().where(LedgerEntry.kind == "refund").order_by(LedgerEntry.id)
     assert [(r["order_id"], r["amount_fen"]) for r in refunds] == [(order_id, 379_248), (renewal_id, 850_000)]
     assert {o["status"] for o in await SupportOrder.select(SupportOrder.status)} == {"refunded"}
-    assert (await plan_state(account["partner"], now)).upcoming == []
+    assert (await plan_state(account.partner, now)).upcoming == []
 
 
 async def test_a_running_renewal_is_never_five_day(demo):
@@ -314,7 +314,7 @@ async def test_partner_payment_is_refunded_to_the_main_account(demo):
     order_id = await purchase.place(buyer, "standard", 1, None, paid_at)
     await payments.choose(buyer, order_id, "partner", None, paid_at)
     main = await account_by_login("partner-b")
-    await payments.settle(order_id, paid_at, payer_id=main["id"])
+    await payments.settle(order_id, paid_at, payer_id=main.id)
     main_before, buyer_before = await balance("partner-b"), await balance(BUYER)
     now = bj(2024, 1, 15, 18, 40)
     outcome = await submit(BUYER, now)
@@ -322,8 +322,8 @@ async def test_partner_payment_is_refunded_to_the_main_account(demo):
     assert await balance(BUYER) == buyer_before
     result = await unsubscribe.result(buyer, outcome.unsubscription_id)
     assert result.credits == [("partner-b", 379_248)]
-    assert [o["id"] for o in result.orders] == [order_id]
-    assert await Outbox.count().where((Outbox.account == main["id"]) & (Outbox.subject == "退订退款已到账")) == 1
+    assert [o.id for o in result.orders] == [order_id]
+    assert await Outbox.count().where((Outbox.account == main.id) & (Outbox.subject == "退订退款已到账")) == 1
 
 
 # --- refusals: nothing changes -------------------------------------------------------------------------------------
@@ -359,7 +359,7 @@ async def test_bad_input_changes_nothing(demo, reason, comment, confirmed, field
         )
     assert raised.value.field == field and raised.value.status_code == 400
     assert await balance(BUYER) == before and await Unsubscription.count() == 0
-    assert (await plan_state(account["partner"], now)).level == "standard"
+    assert (await plan_state(account.partner, now)).level == "standard"
 
 
 def test_check_form_reports_every_problem_and_accepts_500_characters():
@@ -466,9 +466,9 @@ async def test_a_renewal_paid_meanwhile_makes_the_page_stale(demo):
 async def test_auto_renew_is_switched_off(demo):
     await buy(BUYER, bj(2024, 1, 1, 10, 30))
     account = await account_by_login(BUYER)
-    await Plan.update({Plan.auto_renew: True}).where(Plan.partner == account["partner"])
+    await Plan.update({Plan.auto_renew: True}).where(Plan.partner == account.partner)
     await submit(BUYER, bj(2024, 1, 15, 18, 40))
-    assert not (await Plan.select().where(Plan.partner == account["partner"]).first())["auto_renew"]
+    assert not (await Plan.select().where(Plan.partner == account.partner).first())["auto_renew"]
 
 
 # --- properties ----------------------------------------------------------------------------------------------------
@@ -494,7 +494,7 @@ async def test_the_preview_is_the_refund_made(db, months, paid_minute, hours_lat
     if renewal:
         await add_renewal(login, paid_at + timedelta(hours=1), months=1)
     account = await get_account(account_id)
-    plan_end = (await plan_state(account["partner"], paid_at)).valid_until
+    plan_end = (await plan_state(account.partner, paid_at)).valid_until
     plan_hours = int((plan_end - paid_at).total_seconds()) // 3600
     now = paid_at + timedelta(hours=hours_later % plan_hours, minutes=minute_later)  # always within the plan
     preview = await unsubscribe.quote(account, now, quota)

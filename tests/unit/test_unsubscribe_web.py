@@ -125,7 +125,7 @@ async def test_the_vendor_example_over_http(client, demo, clock):
 
 async def test_a_five_day_unsubscribe_over_http_gives_the_voucher_back(client, demo, clock):
     account = await account_by_login(BUYER)
-    voucher = await coupons.grant(account["id"], clock.now(), voucher=D("500"))
+    voucher = await coupons.grant(account.id, clock.now(), voucher=D("500"))
     start = await balance(BUYER)
     await buy(BUYER, clock.now(), coupon=voucher)
     clock.advance(days=2)
