@@ -25,7 +25,6 @@ from models.enums import (
 class _FromRow:
     __slots__ = ()
 
-
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
         """The record of a row (extra keys ignored); value-set columns become their enum."""

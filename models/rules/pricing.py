@@ -143,12 +143,5 @@ def apply_coupon(amount: Decimal, coupon: Coupon | None) -> tuple[Decimal, Decim
     return amount - due, due
 
 
-# Kept for callers still being converted: use Level and CouponKind (models.enums) instead.
-BASIC = Level.BASIC
-STANDARD = Level.STANDARD
-PREMIUM = Level.PREMIUM
-LEVELS: tuple[Level, ...] = tuple(Level)
 #: Levels that can be bought (Basic is what a company has without a plan).
 PAID_LEVELS: tuple[Level, ...] = (Level.STANDARD, Level.PREMIUM)
-VOUCHER = CouponKind.VOUCHER
-DISCOUNT = CouponKind.DISCOUNT

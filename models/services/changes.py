@@ -26,12 +26,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from models.db import lock_partner, write_transaction
-from models.enums import LedgerKind, OrderKind, OrderStatus
+from models.enums import LedgerKind, Level, OrderKind, OrderStatus
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.records import Quote as QuoteRecord
 from models.rules.money import ZERO, format_money, round_fen, to_fen
-from models.rules.pricing import PREMIUM, STANDARD
 from models.rules.proration import PeriodQuote, PeriodView, downgrade_breakdown, upgrade_breakdown
 from models.services import ledger, orders
 from models.services.accounts import get_account
@@ -45,7 +44,7 @@ UPGRADE, DOWNGRADE = OrderKind.UPGRADE, OrderKind.DOWNGRADE
 #: What a quote is good for (SPEC.md §4): confirmed within this, its amount is the amount.
 QUOTE_VALID_FOR = timedelta(minutes=15)
 #: The one change each current level offers.
-TARGETS = {STANDARD: (UPGRADE, PREMIUM), PREMIUM: (DOWNGRADE, STANDARD)}
+TARGETS = {Level.STANDARD: (UPGRADE, Level.PREMIUM), Level.PREMIUM: (DOWNGRADE, Level.STANDARD)}
 #: Order kinds that change the level of a plan; one pending at a time per company.
 CHANGE_KINDS = (UPGRADE,)
 
@@ -343,7 +342,7 @@ async def _upgrade_as_paid(order: Order, now: datetime) -> tuple[PlanState, Chan
     """The lines the order pays for, or a refusal: the plan must still be Standard and the order's amount must be
     what the periods are worth (at its quote while fresh, or now)."""
     state = await plan_state(order.partner, now)
-    if state.current is None or state.level != STANDARD:
+    if state.current is None or state.level != Level.STANDARD:
         raise Conflict(LEVEL_CHANGED)
     moments = [now]
     if order.quoted_at is not None and now - order.quoted_at <= QUOTE_VALID_FOR:

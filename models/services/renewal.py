@@ -13,12 +13,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from models.db import write_transaction
-from models.enums import OrderKind, PeriodStatus
+from models.enums import Level, OrderKind, PeriodStatus
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.rules.money import format_datetime_cn, to_decimal
 from models.rules.periods import is_valid_term, renewal_period, to_beijing
-from models.rules.pricing import PREMIUM, STANDARD
 from models.services import orders, plans
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError
@@ -39,7 +38,7 @@ LEVEL_CHANGED = N_("支持计划的规格已变更，此续费订单不能再支
 BAD_TERM = N_("请选择续费时长：1至11个月，或1至3年。")
 
 # Notifications are written in Chinese (the source language), like every other one.
-LEVEL_ZH: dict[str, str] = {STANDARD: "标准级", PREMIUM: "尊享级"}
+LEVEL_ZH: dict[str, str] = {Level.STANDARD: "标准级", Level.PREMIUM: "尊享级"}
 
 
 def term_zh(months: int) -> str:

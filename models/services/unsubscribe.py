@@ -35,13 +35,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from models.db import lock_partner, write_transaction
-from models.enums import LedgerKind, OrderKind, OrderStatus, PeriodStatus
+from models.enums import CouponKind, LedgerKind, Level, OrderKind, OrderStatus, PeriodStatus
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.records import Unsubscription as UnsubscriptionRecord
 from models.rules.money import format_money, to_fen
 from models.rules.periods import BEIJING, hour_floor, to_beijing
-from models.rules.pricing import BASIC, VOUCHER
 from models.rules.refunds import (
     UnsubscribeRow,
     UnsubscribeTotals,
@@ -180,7 +179,7 @@ async def _foreign_charges(period: PeriodRecord) -> bool:
 async def quote(account: Account, now: datetime, quota: int) -> UnsubscribeQuote:
     """What unsubscribing now would refund (the page, and the submission: the same function)."""
     state = await plan_state(account.partner, now)
-    if state.current is None or state.level == BASIC or state.plan_id is None:
+    if state.current is None or state.level == Level.BASIC or state.plan_id is None:
         raise AlreadyBasic()
     chain = [state.current, *state.upcoming]
     used = await five_day_used(account.id, now)
@@ -372,7 +371,9 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
     if q.five_day:
         coupon_ids = [o["coupon"] for o in refunded if o["coupon"]]
         if coupon_ids:
-            vouchers = await Coupon.select(Coupon.id).where(Coupon.id.is_in(coupon_ids) & (Coupon.kind == VOUCHER))
+            vouchers = await Coupon.select(Coupon.id).where(
+                Coupon.id.is_in(coupon_ids) & (Coupon.kind == CouponKind.VOUCHER)
+            )
             for voucher in vouchers:
                 await coupons.reissue(voucher["id"])
             reissued = len(vouchers)

@@ -7,14 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models.enums import Level
 from models.rules.periods import BEIJING, TERMS
 from models.rules.pricing import (
-    BASIC,
     LEVEL_RANK,
     PACK_MAX,
     PACK_MIN,
-    PREMIUM,
-    STANDARD,
     Catalog,
     Coupon,
     apply_coupon,
@@ -31,10 +29,10 @@ NOW = datetime(2024, 1, 15, 18, 40, tzinfo=BEIJING)
 
 
 def test_levels_and_ranks():
-    assert (BASIC, STANDARD, PREMIUM) == ("basic", "standard", "premium")
-    assert LEVEL_RANK[BASIC] < LEVEL_RANK[STANDARD] < LEVEL_RANK[PREMIUM]
-    assert is_upgrade(STANDARD, PREMIUM) and not is_upgrade(PREMIUM, STANDARD)
-    assert is_downgrade(PREMIUM, STANDARD) and not is_downgrade(STANDARD, STANDARD)
+    assert (Level.BASIC, Level.STANDARD, Level.PREMIUM) == ("basic", "standard", "premium")
+    assert LEVEL_RANK[Level.BASIC] < LEVEL_RANK[Level.STANDARD] < LEVEL_RANK[Level.PREMIUM]
+    assert is_upgrade(Level.STANDARD, Level.PREMIUM) and not is_upgrade(Level.PREMIUM, Level.STANDARD)
+    assert is_downgrade(Level.PREMIUM, Level.STANDARD) and not is_downgrade(Level.STANDARD, Level.STANDARD)
 
 
 def test_default_catalog():
@@ -54,9 +52,9 @@ def test_catalog_validation():
 
 
 def test_monthly_price():
-    assert monthly_price(BASIC) == D("0")
-    assert monthly_price(STANDARD) == D("8500.00")
-    assert monthly_price(PREMIUM) == D("25000.00")
+    assert monthly_price(Level.BASIC) == D("0")
+    assert monthly_price(Level.STANDARD) == D("8500.00")
+    assert monthly_price(Level.PREMIUM) == D("25000.00")
     with pytest.raises(ValueError):
         monthly_price("gold")
 
@@ -64,12 +62,12 @@ def test_monthly_price():
 @pytest.mark.parametrize(
     "level, months, expected",
     [
-        (STANDARD, 1, "8500.00"),
-        (STANDARD, 11, "93500.00"),
-        (STANDARD, 12, "102000.00"),
-        (STANDARD, 24, "204000.00"),
-        (PREMIUM, 36, "900000.00"),
-        (BASIC, 12, "0.00"),
+        (Level.STANDARD, 1, "8500.00"),
+        (Level.STANDARD, 11, "93500.00"),
+        (Level.STANDARD, 12, "102000.00"),
+        (Level.STANDARD, 24, "204000.00"),
+        (Level.PREMIUM, 36, "900000.00"),
+        (Level.BASIC, 12, "0.00"),
     ],
 )
 def test_list_price_without_discount(level, months, expected):
@@ -78,18 +76,18 @@ def test_list_price_without_discount(level, months, expected):
 
 def test_list_price_yearly_discount_applies_to_year_terms_only():
     c = Catalog(yearly_discount=D("0.15"))
-    assert list_price(STANDARD, 12, c) == D("86700.00")
-    assert list_price(STANDARD, 24, c) == D("173400.00")
-    assert list_price(STANDARD, 11, c) == D("93500.00")
+    assert list_price(Level.STANDARD, 12, c) == D("86700.00")
+    assert list_price(Level.STANDARD, 24, c) == D("173400.00")
+    assert list_price(Level.STANDARD, 11, c) == D("93500.00")
     # Rounded once, half up: 1.01 x 12 x (1 - 0.125) = 10.605 -> 10.61
     odd = Catalog(standard_monthly_fen=101, yearly_discount=D("0.125"))
-    assert list_price(STANDARD, 12, odd) == D("10.61")
+    assert list_price(Level.STANDARD, 12, odd) == D("10.61")
 
 
 def test_list_price_refuses_bad_term():
     for bad in (0, 13, 18):
         with pytest.raises(ValueError):
-            list_price(STANDARD, bad)
+            list_price(Level.STANDARD, bad)
 
 
 def test_pack_price():
@@ -157,4 +155,8 @@ def test_apply_coupon_properties(amount, coupon):
 @settings(max_examples=100)
 def test_list_price_is_monotone_in_level(months, discount_pct):
     c = Catalog(yearly_discount=D(discount_pct) / 100)
-    assert list_price(BASIC, months, c) <= list_price(STANDARD, months, c) <= list_price(PREMIUM, months, c)
+    assert (
+        list_price(Level.BASIC, months, c)
+        <= list_price(Level.STANDARD, months, c)
+        <= list_price(Level.PREMIUM, months, c)
+    )

@@ -2,27 +2,28 @@
 
 import pytest
 
-from models.rules.pricing import BASIC, PREMIUM, STANDARD, Catalog
+from models.enums import Level
+from models.rules.pricing import Catalog
 from models.rules.quota import can_buy_packs, can_submit_technical, monthly_quota, tickets_left
 
 
 def test_monthly_quota_by_level():
-    assert monthly_quota(BASIC, 0) == 0
-    assert monthly_quota(STANDARD, 0) == 30
-    assert monthly_quota(STANDARD, 1) == 40
-    assert monthly_quota(STANDARD, 99) == 1020
-    assert monthly_quota(PREMIUM, 0) is None
+    assert monthly_quota(Level.BASIC, 0) == 0
+    assert monthly_quota(Level.STANDARD, 0) == 30
+    assert monthly_quota(Level.STANDARD, 1) == 40
+    assert monthly_quota(Level.STANDARD, 99) == 1020
+    assert monthly_quota(Level.PREMIUM, 0) is None
 
 
 def test_monthly_quota_follows_the_catalog():
-    assert monthly_quota(STANDARD, 2, Catalog(standard_monthly_tickets=20, pack_tickets=5)) == 30
+    assert monthly_quota(Level.STANDARD, 2, Catalog(standard_monthly_tickets=20, pack_tickets=5)) == 30
 
 
 def test_monthly_quota_refuses_nonsense():
     with pytest.raises(ValueError):
         monthly_quota("gold", 0)
     with pytest.raises(ValueError):
-        monthly_quota(STANDARD, -1)
+        monthly_quota(Level.STANDARD, -1)
 
 
 def test_tickets_left():
@@ -41,6 +42,6 @@ def test_can_submit_technical():
 
 
 def test_only_standard_buys_packs():
-    assert can_buy_packs(STANDARD)
-    assert not can_buy_packs(BASIC)
-    assert not can_buy_packs(PREMIUM)
+    assert can_buy_packs(Level.STANDARD)
+    assert not can_buy_packs(Level.BASIC)
+    assert not can_buy_packs(Level.PREMIUM)

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models.enums import Level
 from models.rules.periods import BEIJING, TERMS, purchase_period, renewal_period
-from models.rules.pricing import PREMIUM, STANDARD, Coupon, apply_coupon, list_price
+from models.rules.pricing import Coupon, apply_coupon, list_price
 from models.rules.proration import Charge, upgrade_breakdown, whole_period, with_charge
 from models.rules.refunds import (
     fee_rate,
@@ -25,7 +26,7 @@ from tests.helpers.times import bj
 D = Decimal
 
 
-def bought(paid_at: datetime, months: int, level=STANDARD, amount=None):
+def bought(paid_at: datetime, months: int, level=Level.STANDARD, amount=None):
     start, end = purchase_period(paid_at, months)
     return whole_period(start, end, months, level, amount if amount is not None else list_price(level, months))
 
@@ -60,7 +61,7 @@ def test_five_day_row_is_a_full_refund():
 def test_unstarted_renewal_is_refunded_in_full_and_five_day_skips_renewals():
     current = bought(bj(2024, 1, 1, 10, 30), 1)
     r_start, r_end = renewal_period(current.end, 12)
-    renewal = whole_period(r_start, r_end, 12, STANDARD, D("102000.00"), is_renewal=True)
+    renewal = whole_period(r_start, r_end, 12, Level.STANDARD, D("102000.00"), is_renewal=True)
     now = bj(2024, 1, 15, 18, 40)
     rows, totals = unsubscribe_quote([current, renewal], now, five_day=False)
     assert rows[1].refund == rows[1].paid == D("102000.00")
@@ -84,8 +85,8 @@ def test_ended_periods_are_skipped():
 def test_upgraded_period_uses_its_charges():
     period = bought(bj(2024, 1, 1, 10, 30), 1)
     change = bj(2024, 1, 15, 18, 40)
-    _, (line,) = upgrade_breakdown([period], change, PREMIUM)
-    premium = with_charge(period, Charge(line.amount, line.span_start, line.span_end), PREMIUM)
+    _, (line,) = upgrade_breakdown([period], change, Level.PREMIUM)
+    premium = with_charge(period, Charge(line.amount, line.span_start, line.span_end), Level.PREMIUM)
     row = unsubscribe_row(premium, change, five_day=False)
     assert row.paid == D("17511.87")
     assert row.consumed == D("3857.52")  # the upgrade charge is not consumed yet
@@ -141,7 +142,7 @@ def test_two_year_fee_steps():
 
 
 def test_three_year_fee_steps():
-    period = bought(bj(2024, 3, 1, 9), 36, level=PREMIUM)  # paid 900,000; 26,295 hours
+    period = bought(bj(2024, 3, 1, 9), 36, level=Level.PREMIUM)  # paid 900,000; 26,295 hours
     assert period.end == bj(2027, 3, 1, 23, 59, 59)
     year1 = unsubscribe_row(period, bj(2024, 6, 1, 9), False)
     assert (year1.fee, year1.consumed) == (D("135000.00"), D("75573.30"))
@@ -198,20 +199,20 @@ def periods_and_now(draw):
         st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(BEIJING))
     ).replace(microsecond=0)
     months = draw(st.sampled_from(TERMS))
-    level = draw(st.sampled_from([STANDARD, PREMIUM]))
+    level = draw(st.sampled_from([Level.STANDARD, Level.PREMIUM]))
     price = list_price(level, months)
     if draw(st.booleans()):
         price = apply_coupon(price, Coupon("discount", rate=D(draw(st.integers(1, 99))) / 100))[1]
     if draw(st.booleans()):
         price = apply_coupon(price, Coupon("voucher", amount=D(draw(st.integers(1, 10**8))) / 100))[1]
     start, end = purchase_period(paid_at, months)
-    period = whole_period(start, end, months, STANDARD, price)
+    period = whole_period(start, end, months, Level.STANDARD, price)
     span = int((end - start).total_seconds())
     if draw(st.booleans()):
         change = start + timedelta(seconds=draw(st.integers(0, span)))
-        _, lines = upgrade_breakdown([period], change, PREMIUM)
+        _, lines = upgrade_breakdown([period], change, Level.PREMIUM)
         if lines:
-            period = with_charge(period, Charge(lines[0].amount, lines[0].span_start, lines[0].span_end), PREMIUM)
+            period = with_charge(period, Charge(lines[0].amount, lines[0].span_start, lines[0].span_end), Level.PREMIUM)
     now = start + timedelta(seconds=draw(st.integers(-86400, span)))
     return period, now, draw(st.booleans())
 
