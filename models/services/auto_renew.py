@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 
 from models.db import is_unique_violation, lock_partner, write_transaction
-from models.enums import OrderKind, OrderStatus, PaymentMethod, RenewalOutcome
+from models.enums import OrderStatus, PaymentMethod, RenewalOutcome
 from models.rules.money import format_datetime_cn, format_money
 from models.rules.periods import is_valid_term, to_beijing
 from models.services import ledger, order_kinds, orders, payments
@@ -16,7 +16,7 @@ from models.services.accounts import get_account
 from models.services.errors import DomainError
 from models.services.notifications import notify
 from models.services.plans import plan_state
-from models.services.renewal import LEVEL_ZH, chain_last, is_due, quote_for, term_zh
+from models.services.renewal import LEVEL_ZH, chain_last, is_due, open_order, quote_for, term_zh
 from models.tables import Plan, RenewalAttempt
 
 log = logging.getLogger("console.jobs")
@@ -58,18 +58,7 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
         holder = await get_account((await orders.get(last.order)).account)
         months = plan["auto_renew_months"] if is_valid_term(plan["auto_renew_months"]) else last.months
         quote = quote_for(last, months)
-        order_id, _ = await orders.create_order(
-            account=holder,
-            kind=OrderKind.RENEWAL,
-            now=now,
-            level=quote.level,
-            months=months,
-            list_fen=quote.amount_fen,
-            renews_period_id=last.id,
-            quoted_at=now,
-            auto=True,
-            method=PaymentMethod.BALANCE,
-        )
+        order_id = await open_order(holder, quote, last, now, auto=True, method=PaymentMethod.BALANCE)
         what = f"合作伙伴支持计划（{LEVEL_ZH.get(quote.level, quote.level)}）自动续费{term_zh(months)}"
         amount = format_money(quote.amount_fen, "zh_CN")
         problem = None

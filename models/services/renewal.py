@@ -119,18 +119,40 @@ async def place(account: Account, months: int | None, request_key: str | None, n
         refused = await refusal(account)
         if refused:
             raise refused
-        quote = quote_for(last, months)
-        order_id, _ = await orders.create_order(
-            account=account,
-            kind=OrderKind.RENEWAL,
-            now=now,
-            level=quote.level,
-            months=months,
-            list_fen=quote.amount_fen,
+        order_id = await open_order(
+            account,
+            quote_for(last, months),
+            last,
+            now,
             request_key=f"{request_key[:48]}:{months}" if request_key else None,
-            renews_period_id=last.id,
-            quoted_at=now,
         )
+    return order_id
+
+
+async def open_order(
+    account: Account,
+    quote: RenewalQuote,
+    last: PeriodRecord,
+    now: datetime,
+    *,
+    request_key: str | None = None,
+    auto: bool = False,
+    method: str = "",
+) -> str:
+    """The pending renewal order of the chain's last period at the quoted price (inside the caller's transaction)."""
+    order_id, _ = await orders.create_order(
+        account=account,
+        kind=OrderKind.RENEWAL,
+        now=now,
+        level=quote.level,
+        months=quote.months,
+        list_fen=quote.amount_fen,
+        request_key=request_key,
+        renews_period_id=last.id,
+        quoted_at=now,
+        auto=auto,
+        method=method,
+    )
     return order_id
 
 
