@@ -82,6 +82,18 @@ class RenewalOutcome(StrEnum):
     FAILED = "failed"
 
 
+class CaptureOutcome(StrEnum):
+    """What became of one gateway transaction (SPEC.md §11: money that came in is never lost)."""
+
+    APPLIED = "applied"  # it paid its order
+    CREDITED = "credited"  # the order could not take it: credited back to the payer's balance
+
+
+CAPTURE_OUTCOME_NAMES: dict[str, str] = {
+    CaptureOutcome.APPLIED: N_("已用于支付订单"),
+    CaptureOutcome.CREDITED: N_("已退回余额"),
+}
+
 LEVEL_NAMES: dict[str, str] = {
     Level.BASIC: N_("基础级"),
     Level.STANDARD: N_("标准级"),

@@ -18,6 +18,7 @@ from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from models.enums import (
+    CaptureOutcome,
     Channel,
     CouponKind,
     LedgerKind,
@@ -131,6 +132,8 @@ class Plan(Table):
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, unique=True, null=False)
     auto_renew = Boolean(default=False)
     auto_renew_months = Integer(default=0)
+    # Whose balance the auto-renew job charges: the account that switched it on (SPEC.md §12).
+    auto_renew_payer = ForeignKey(references=Account, null=True, default=None, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
 
 
@@ -234,6 +237,31 @@ class Outbox(Table):
     sent_at = Timestamptz(null=True, default=None)
 
 
+class WebSession(Table):
+    """A signed-in browser (SPEC.md §11): the cookie holds only `key`; 退出 deletes the row, so a copied cookie dies.
+    `account` is a plain value (not a foreign key) so a session row never blocks anything; it lets
+    "sign out everywhere" find an account's sessions."""
+
+    key = Varchar(length=64, primary_key=True)
+    account = Integer(null=True, default=None)
+    data = Text()
+    expires_at = Timestamptz()
+
+
+class GatewayTransaction(Table):
+    """One row per transaction the payment gateway reports, whatever became of it (SPEC.md §11)."""
+
+    id = Serial(primary_key=True)
+    provider = Varchar(length=16)
+    transaction_id = Varchar(length=64, unique=True)
+    order_id = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)
+    amount_fen = BigInt()
+    outcome = Varchar(length=16, choices=CaptureOutcome)
+    credited_to = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=True, default=None)
+    note = Varchar(length=200, default="")
+    received_at = Timestamptz()
+
+
 ALL_TABLES = [
     Partner,
     Account,
@@ -250,4 +278,6 @@ ALL_TABLES = [
     Ticket,
     RenewalAttempt,
     Outbox,
+    WebSession,
+    GatewayTransaction,
 ]
