@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Self, get_type_hints
 
 from models.enums import (
+    CaptureOutcome,
     Channel,
     CouponKind,
     LedgerKind,
@@ -223,3 +224,18 @@ class Unsubscription(_FromRow):
     refund_fen: int
     created_at: datetime
     login: str
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayTransaction(_FromRow):
+    """One transaction the payment gateway reported, and what became of it (SPEC.md §11)."""
+
+    id: int
+    provider: str
+    transaction_id: str
+    order_id: str
+    amount_fen: int
+    outcome: CaptureOutcome
+    credited_to: int | None
+    note: str
+    received_at: datetime

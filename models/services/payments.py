@@ -1,5 +1,6 @@
 """Paying an order: one transaction marks it paid, takes the money, fulfils it and notifies.
-Paying is idempotent: a second attempt on a paid order returns it, never charging again."""
+Paying is idempotent: a second attempt on a paid order returns it, never charging again. Online payments arrive as
+gateway captures (models.services.captures), which settle through `settle` here."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from models.rules.money import format_money, to_decimal, to_fen
 from models.services import coupons, ledger, order_kinds, orders, verification
 from models.services.accounts import main_account_of
 from models.services.errors import N_, Conflict, DomainError, NotFound
-from models.services.gateway import SandboxGateway
 from models.services.notifications import notify
 from models.tables import SupportOrder
 
@@ -102,22 +102,6 @@ async def pay_verified(account: Account, order_id: str, code: str, now: datetime
         if problem is None:
             return await settle(order_id, now, payer_id=account.id)
     raise DomainError(problem, field="code")
-
-
-async def online_notification(gateway: SandboxGateway, payload: dict[str, str], signature: str, now: datetime) -> Order:
-    """The gateway's callback: verified, checked against the order, safe to repeat."""
-    if not gateway.verify(payload, signature):
-        raise DomainError(N_("支付通知的签名无效。"))
-    order = await orders.get(payload.get("order_id", ""))
-    if (
-        payload.get("status") != "paid"
-        or payload.get("amount_fen") != str(order.due_fen)
-        or order.method != PaymentMethod.ONLINE
-    ):
-        raise DomainError(N_("支付通知与订单不符。"))
-    if order.status == OrderStatus.PAID:
-        return order
-    return await settle(order.id, now, payer_id=None, payment_ref=payload.get("transaction_id"))
 
 
 async def confirm_offline(order_id: str, now: datetime) -> Order:

@@ -1,5 +1,5 @@
-"""The payment service: balance, shortfall, coupons, idempotency under concurrency, the sandbox callback,
-partner payment and the offline contract (SPEC.md §7)."""
+"""The payment service: balance, shortfall, coupons, idempotency under concurrency, partner payment and the offline
+contract (SPEC.md §7). Gateway callbacks are in test_captures.py."""
 
 from __future__ import annotations
 
@@ -13,12 +13,9 @@ from models.db import write_transaction
 from models.services import coupons, orders, payments, purchase, verification
 from models.services.accounts import account_by_login
 from models.services.errors import DomainError, NotFound
-from models.services.gateway import SandboxGateway
 from models.services.ledger import InsufficientBalance
 from models.tables import LedgerEntry, Outbox, Period, SupportOrder
 from tests.helpers.queries import balance
-
-GATEWAY = SandboxGateway(b"test-secret")
 
 
 async def new_order(clock, login="partner-b-buyer", level="standard", months=1) -> tuple[dict, str]:
@@ -107,21 +104,6 @@ async def test_partner_payment_goes_to_the_main_account_without_coupons(demo, cl
     await payments.pay_verified(main, order_id, code, clock.now())
     assert await balance("partner-b") == 10_000_000 - 850_000
     assert await balance("partner-b-buyer") == 10_000_000
-
-
-async def test_sandbox_callback_is_verified_and_safe_to_replay(demo, clock):
-    account, order_id = await new_order(clock)
-    order = await payments.choose(account, order_id, "online", None, clock.now())
-    payload, signature = GATEWAY.notification(order_id, order.due_fen)
-    with pytest.raises(DomainError):
-        await payments.online_notification(GATEWAY, {**payload, "amount_fen": "1"}, signature, clock.now())
-    with pytest.raises(DomainError):
-        await payments.online_notification(GATEWAY, payload, "0" * 64, clock.now())
-    first = await payments.online_notification(GATEWAY, payload, signature, clock.now())
-    replay = await payments.online_notification(GATEWAY, payload, signature, clock.now())
-    assert first.status == replay.status == "paid"
-    assert await Period.count() == 1
-    assert await balance("partner-b-buyer") == 10_000_000  # paid online, not from the balance
 
 
 async def test_contract_order_waits_for_the_operator(demo, clock):

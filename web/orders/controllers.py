@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from models.enums import Channel, PaymentMethod
 from models.records import Account, Order
 from models.rules.money import to_decimal
-from models.services import coupons, orders, payments, verification
+from models.services import captures, coupons, orders, payments, verification
 from models.services.errors import DomainError
 from models.services.gateway import SandboxGateway
 from models.services.ledger import InsufficientBalance
@@ -207,13 +207,14 @@ class SandboxGatewayController(Controller):
         gateway = gateway_of(request)
         if data.get("decision") != "pay":
             return Redirect(path=f"/orders/{order_id}/pay?cancelled=1", status_code=303)
+        amount = data.get("amount_fen", "")
         if not gateway.verify(
-            {"order_id": order_id, "amount_fen": data.get("amount_fen", ""), "purpose": "checkout"},
-            data.get("token", ""),
+            {"order_id": order_id, "amount_fen": amount, "purpose": "checkout"}, data.get("token", "")
         ):
             raise DomainError(_("支付链接无效或已被修改。"))
-        payload, signature = gateway.notification(order_id, order.due_fen)
-        await payments.online_notification(gateway, payload, signature, now)
+        # The sandbox "takes" the amount it was asked for (signed in the link) and reports it as a capture.
+        payload, signature = gateway.notification(order.id, int(amount))
+        await captures.capture(gateway, payload, signature, now)
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
 
     @post("/notify", status_code=200)
@@ -221,9 +222,16 @@ class SandboxGatewayController(Controller):
         """The callback as the payment site sends it: form fields plus an X-Signature header."""
         payload = await form_data(request)
         try:
-            order = await payments.online_notification(
-                gateway_of(request), payload, request.headers.get("x-signature", ""), now
-            )
+            recorded = await captures.capture(gateway_of(request), payload, request.headers.get("x-signature", ""), now)
         except DomainError as exc:
             return Response(content={"ok": False, "error": exc.message}, status_code=exc.status_code)
-        return Response(content={"ok": True, "order_id": order.id, "status": order.status})
+        order = await orders.get(recorded.order_id)
+        return Response(
+            content={
+                "ok": True,
+                "transaction_id": recorded.transaction_id,
+                "outcome": recorded.outcome,
+                "order_id": order.id,
+                "status": order.status,
+            }
+        )
