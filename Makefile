@@ -18,6 +18,8 @@ install: $(VENV)/.installed catalogs
 catalogs: $(VENV)/.installed
 	$(PY) tools/catalogs.py compile
 
+# Demo mode (SPEC.md §11): the development key, the sandbox gateway and a banner on every page.
+run: export CONSOLE_DEMO = 1
 run: install
 	$(CONSOLE) migrate
 	$(CONSOLE) demo

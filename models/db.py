@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from asyncpg import exceptions as pg
 from asyncpg.exceptions import UniqueViolationError
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -65,3 +66,32 @@ def is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.IntegrityError):
         return "UNIQUE" in str(exc).upper()
     return isinstance(exc, UniqueViolationError)
+
+
+# Errors a concurrent writer can cause: the same request again is likely to succeed, or to see the other's result.
+_PG_CONFLICTS = (
+    pg.UniqueViolationError,
+    pg.ForeignKeyViolationError,
+    pg.TransactionRollbackError,  # serialization failure, deadlock
+    pg.LockNotAvailableError,
+    pg.TooManyConnectionsError,
+)
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A database conflict (SPEC.md §12): a unique key or a reference another writer changed first, a
+    serialization failure or deadlock, a locked database. Never the request's fault; retried, then 409."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc).upper() or "FOREIGN KEY" in str(exc).upper()
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in str(exc).lower() for word in ("locked", "busy"))
+    return isinstance(exc, _PG_CONFLICTS)
+
+
+def is_bad_data(exc: BaseException) -> bool:
+    """A value the database cannot take (too long, out of range, a NUL byte, invalid text): the request's fault.
+    The input layer refuses these first; this is the net under it. (asyncpg's client-side "invalid input for
+    query argument" is a ValueError.)"""
+    return isinstance(exc, (pg.DataError, sqlite3.DataError, OverflowError, ValueError)) or (
+        isinstance(exc, sqlite3.ProgrammingError) and "null character" in str(exc).lower()
+    )

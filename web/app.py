@@ -7,24 +7,39 @@ from typing import Protocol, cast
 
 from jinja2 import Environment, FileSystemLoader
 from litestar import Litestar, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import ExceptionHandlersMap
+from litestar.types import (
+    ExceptionHandlersMap,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from models.db import engine_from_url, use_engine
 from web import scheduler, template_globals
 from web.auth import provide_now
 from web.errors import HANDLERS
+from web.forms import guard_request
 from web.i18n import LocaleMiddleware, _, ngettext
-from web.routes import ROUTES
-from web.security import SecurityHeadersMiddleware
+from web.retry import ConflictRetryMiddleware
+from web.routes import ROUTES, SANDBOX
+from web.security import add_headers
+from web.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
 from web.settings import ROOT, Settings
+
+#: Larger than any form of the console (a ticket is the largest); Litestar answers 413 above it.
+MAX_BODY = 1024 * 1024
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -53,29 +68,60 @@ def _environment() -> Environment:
     return env
 
 
+class Console(Litestar):
+    """The app; HEAD is answered wherever GET is (the GET's headers, no body)."""
+
+    async def __call__(
+        self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive, send: Send | LifeSpanSend
+    ) -> None:
+        if scope["type"] != "http" or cast(Scope, scope).get("method") != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
+        send_http = cast(Send, send)
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
+            await send_http(message)
+
+        await super().__call__(cast(Scope, {**scope, "method": "GET"}), receive, headers_only)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or Settings.from_env()
+    settings = (settings or Settings.from_env()).check()
     use_engine(engine_from_url(settings.database_url))
     template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(_environment()))
-    session = CookieBackendConfig(
-        secret=settings.secret_bytes,
+    session = DatabaseSessionConfig(
+        store=STORE_NAME,
         key="console_session",
         max_age=settings.session_max_age,
         httponly=True,
         samesite="lax",
-        secure=False,
+        secure=settings.https,
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="console_csrf",
         header_name="x-csrftoken",
         cookie_samesite="strict",
+        cookie_secure=settings.https,
         exclude=["/payments/sandbox/notify"],
     )
-    app = Litestar(
-        route_handlers=[healthz, create_static_files_router(path="/static", directories=[ROOT / "static"]), *ROUTES],
+    app = Console(
+        route_handlers=[
+            healthz,
+            create_static_files_router(path="/static", directories=[ROOT / "static"]),
+            *ROUTES,
+            *([SANDBOX] if settings.gateway == "sandbox" else []),
+        ],
         template_config=template_config,
-        middleware=[SecurityHeadersMiddleware, LocaleMiddleware, session.middleware],
+        # The retry is outermost, so a replayed request loads its session and locale afresh.
+        middleware=[ConflictRetryMiddleware, LocaleMiddleware, session.middleware],
+        stores={STORE_NAME: DatabaseSessionStore(settings.clock, settings.session_max_age)},
+        before_request=guard_request,
+        before_send=[add_headers],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        request_max_body_size=MAX_BODY,
         csrf_config=csrf,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         dependencies={"now": Provide(provide_now, sync_to_thread=False)},

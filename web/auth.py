@@ -1,5 +1,5 @@
-"""The signed-in account, from the signed session cookie (any worker can read it).
-The session carries its sign-in time, so an old cookie stops working even if a browser keeps it."""
+"""The signed-in account, from the server-side session (web/sessions.py: any worker, any machine reads it).
+The store ends a session 退出 or by age; the session also carries its sign-in time, checked here as well."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from litestar.exceptions import NotAuthorizedException
 
 from models.records import Account
 from models.services.accounts import find_account
+from web import sessions
 
-SESSION_KEY = "account_id"
+SESSION_KEY = sessions.ACCOUNT_KEY
 SIGNED_IN_AT = "signed_in_at"
 
 
@@ -39,9 +40,17 @@ async def provide_account(request: Request) -> Account:
 
 
 def sign_in(request: Request, account_id: int) -> None:
-    request.clear_session()
+    """A new session under a new key: a key known before signing in (fixation) is worthless after it."""
+    sessions.rotate(request)
     request.set_session({SESSION_KEY: account_id, SIGNED_IN_AT: provide_now(request).isoformat()})
 
 
 def sign_out(request: Request) -> None:
+    """Ends this session on the server: the row is deleted, so a copy of the cookie is dead too."""
     request.clear_session()
+
+
+async def sign_out_everywhere(request: Request, account_id: int) -> int:
+    """Ends every session of the account (every browser, every machine), this one included."""
+    request.clear_session()
+    return await sessions.end_sessions_of(account_id)

@@ -3,6 +3,7 @@
 from litestar.types import ControllerRouterHandler
 
 from web.account.controllers import AccountController
+from web.account.sessions import SessionsController
 from web.changes.controllers import ChangeController
 from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.packs.controllers import PacksController
@@ -17,10 +18,13 @@ ROUTES: list[ControllerRouterHandler] = [
     TicketsController,
     UnsubscribeController,
     AccountController,
+    SessionsController,
     PlanController,
     OrdersController,
-    SandboxGatewayController,
     PagesController,
     ChangeController,  # /plan/change: buying a plan from Basic, and changing a running plan's level
     RenewController,
 ]
+
+#: The sandbox payment site, mounted only when CONSOLE_GATEWAY is sandbox (demo mode implies it).
+SANDBOX = SandboxGatewayController

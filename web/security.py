@@ -1,33 +1,78 @@
-"""Security headers on every response: no inline script, no framing, no sniffing."""
+"""Headers on every response, 404s and 405s included (a `before_send` hook runs for all of them):
+no inline script, no framing, no sniffing; signed-in pages never cached, versioned static files cached for a
+year; over HTTPS, cookies `Secure` and HSTS. Also the versioned static URLs templates use."""
 
 from __future__ import annotations
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+import hashlib
+import re
+from functools import cache
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+from web.settings import ROOT, Settings
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-]
+HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+STATIC_PREFIX = "/static/"
+# A versioned URL (…?v=<content hash>) never changes content, so browsers may keep it; anything else is
+# revalidated, and every page is no-store (Back after 退出 must not show a balance).
+STATIC_VERSIONED = "public, max-age=31536000, immutable"
+STATIC_PLAIN = "no-cache"
+PAGE = "no-store"
+_SECURE = re.compile(r";\s*secure\s*(;|$)", re.IGNORECASE)
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+@cache
+def static_version(name: str) -> str:
+    """A short hash of a static file's content (computed once per process)."""
+    try:
+        return hashlib.sha256((ROOT / "static" / name).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "0"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + HEADERS
-            await send(message)
+def static_url(name: str) -> str:
+    return f"{STATIC_PREFIX}{name}?v={static_version(name)}"
 
-        await self.app(scope, receive, send_with_headers)
+
+def is_https(scope: Scope, settings: Settings) -> bool:
+    """Served over HTTPS: the public URL says so, or the connection (uvicorn sets the scheme from a trusted
+    proxy's X-Forwarded-Proto, CONSOLE_TRUSTED_PROXIES)."""
+    return settings.https or scope.get("scheme") == "https"
+
+
+def _cache_control(scope: Scope) -> str:
+    path: str = scope.get("path", "")
+    if path.startswith(STATIC_PREFIX):
+        return STATIC_VERSIONED if b"v=" in scope.get("query_string", b"") else STATIC_PLAIN
+    return PAGE
+
+
+async def add_headers(message: Message, scope: Scope) -> None:
+    """before_send: the headers above, on every response start."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in HEADERS.items():
+        headers[name] = value
+    if "cache-control" not in headers:
+        headers["cache-control"] = _cache_control(scope)
+    settings: Settings = scope["app"].state.settings
+    if is_https(scope, settings):
+        headers["strict-transport-security"] = HSTS
+        cookies = headers.getall("set-cookie", [])
+        if cookies:
+            del headers["set-cookie"]
+            for cookie in cookies:
+                headers.add("set-cookie", cookie if _SECURE.search(cookie) else cookie + "; Secure")

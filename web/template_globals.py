@@ -30,6 +30,7 @@ from models.enums import (
 from models.rules.money import format_datetime_cn, format_money
 from models.rules.periods import TERMS
 from web.i18n import HTML_LANG, _, current_locale
+from web.security import static_url
 
 #: One radio of the `radios` macro (templates/macros/forms.html): (value, label, hint or None, disabled).
 RadioOption = tuple[str, str, str | None, bool]
@@ -100,5 +101,6 @@ def install(env: Environment) -> None:
         term_options=term_options,
         locale=locale,
         html_lang=html_lang,
+        static_url=static_url,
         **{value_set.__name__: value_set for value_set in VALUE_SETS},
     )

@@ -93,6 +93,7 @@ class ConsoleServer:
         secret_key: str = "e2e-secret-key-not-for-production",
         extra_env: dict[str, str] | None = None,
         root: str | os.PathLike = REPO_ROOT,
+        workers: int = 1,
     ) -> None:
         self.dir = Path(tmp_dir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -101,6 +102,7 @@ class ConsoleServer:
         self.stdout_path = self.dir / "server.stdout.log"
         self.stderr_path = self.dir / "server.stderr.log"
         self.demo = demo
+        self.workers = workers  # uvicorn worker processes (`serve --workers N`); 1: the default single process
         self.port = free_port()
         self.host = "127.0.0.1"
         self.url = f"http://{self.host}:{self.port}"
@@ -111,6 +113,7 @@ class ConsoleServer:
         env.update(
             CONSOLE_DATABASE_URL=f"sqlite:///{self.db_path}",  # absolute path: sqlite:////abs/…
             CONSOLE_SECRET_KEY=secret_key,
+            CONSOLE_DEMO="1",  # the harness runs the demo mode (SPEC.md §11): sandbox gateway, demo banner
             PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1",
         )
@@ -176,7 +179,17 @@ class ConsoleServer:
             err.flush()
             self._err_offset = err.tell()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "serve", "--host", self.host, "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "web.cli",
+                    "serve",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.port),
+                    *(["--workers", str(self.workers)] if self.workers != 1 else []),
+                ],
                 cwd=self.root,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

@@ -56,7 +56,7 @@ def clock():
 
 @pytest.fixture
 def settings(db, clock):
-    return Settings(database_url=db, secret_key="test-secret", clock=clock)
+    return Settings(database_url=db, secret_key="test-secret", clock=clock, demo=True, gateway="sandbox")
 
 
 @pytest.fixture

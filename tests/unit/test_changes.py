@@ -470,7 +470,7 @@ async def test_worked_example_over_http(client, demo, clock):
     assert "标准级合作伙伴支持计划请选择“更多 > 退订”操作。" in change.text
     assert "/plan/change/downgrade/spec" not in change.text
     block = await client.get("/plan/change?level=premium", headers={"HX-Request": "true"})
-    assert "<html" not in block.text and "¥9,011.87" in block.text and block.headers["vary"] == "HX-Request"
+    assert "<html" not in block.text and "¥9,011.87" in block.text and "HX-Request" in block.headers["vary"]
 
     confirm = await client.get("/plan/change/upgrade/confirm?level=premium")
     assert confirm.status_code == 200 and "购买确认" in confirm.text and "¥9,011.87" in confirm.text

@@ -164,7 +164,7 @@ async def test_pack_page_previews_the_price_live(client, demo):
     three = await client.get("/plan/packs?count=3", headers={"HX-Request": "true"})
     assert three.status_code == 200 and "<html" not in three.text
     assert "¥6,000.00" in three.text and "由30个增加到60个" in three.text and "2024/01/31 23:59:59" in three.text
-    assert three.headers["vary"] == "HX-Request"
+    assert "HX-Request" in three.headers["vary"]
     half_typed = await client.get("/plan/packs?count=0", headers={"HX-Request": "true"})
     assert half_typed.status_code == 200 and "1至99" in half_typed.text and "¥" not in half_typed.text
 

@@ -32,8 +32,9 @@ def coupon_options(usable: list[UsableCoupon]) -> list[RadioOption]:
     ]
 
 
-def method_options(account: Account) -> list[RadioOption]:
-    """Every method, each with what it means; a main account pays itself, so 合作伙伴代付 is not for it."""
+def method_options(account: Account, online: bool) -> list[RadioOption]:
+    """Every method, each with what it means; a main account pays itself, so 合作伙伴代付 is not for it.
+    在线支付 only when a gateway is configured (SPEC.md §11)."""
     hints = {
         PaymentMethod.BALANCE: _("可用额度 %(balance)s", balance=money(account.balance_fen)),
         PaymentMethod.ONLINE: _("支持多种在线支付方式（当前为沙箱支付网关）"),
@@ -43,6 +44,7 @@ def method_options(account: Account) -> list[RadioOption]:
     return [
         (method, _(PAYMENT_METHOD_NAMES[method]), hint, method == PaymentMethod.PARTNER and account.is_main)
         for method, hint in hints.items()
+        if online or method != PaymentMethod.ONLINE
     ]
 
 
@@ -71,11 +73,12 @@ class PayPage:
         coupon: str | None = None,
         shortfall: bool = False,
         cancelled: bool = False,
+        online: bool = True,
     ) -> PayPage:
         return cls(
             order=order,
             coupon_options=coupon_options(usable),
-            method_options=method_options(account),
+            method_options=method_options(account, online),
             method=method or order.method or PaymentMethod.BALANCE,
             coupon=coupon if coupon is not None else str(order.coupon or ""),
             errors=errors or {},

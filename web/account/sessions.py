@@ -1,0 +1,33 @@
+"""登录会话: when this session began and ends, and 退出所有会话 (every browser, every machine)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+
+from models.records import Account
+from web.auth import SIGNED_IN_AT, provide_account, sign_out_everywhere
+from web.rendering import page
+
+
+class SessionsController(Controller):
+    path = "/account/sessions"
+    dependencies = {"account": Provide(provide_account)}
+
+    @get("/")
+    async def sessions(self, request: Request, account: Account) -> Template:
+        signed_in_at = datetime.fromisoformat(request.session[SIGNED_IN_AT])
+        ends_at = signed_in_at + timedelta(seconds=request.app.state.settings.session_max_age)
+        return page(
+            request,
+            "account/sessions.html",
+            {"account": account, "signed_in_at": signed_in_at, "ends_at": ends_at},
+        )
+
+    @post("/end-all")
+    async def end_all(self, request: Request, account: Account) -> Redirect:
+        await sign_out_everywhere(request, account.id)
+        return Redirect(path="/login?ended=all", status_code=303)
