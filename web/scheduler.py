@@ -1,5 +1,5 @@
 """The in-process scheduler of `partner-console serve`: runs the due jobs (models.services.jobs.run_due:
-auto-renew, lapsed orders) every minute in each worker. The jobs are idempotent and decide between
+auto-renew, lapsed orders, e-mail; and the removal of sessions that ended by age) every minute in each worker. The jobs are idempotent and decide between
 concurrent runs in the database, so several workers (or machines, or a cron'd `tick`) may run them at once.
 
 Started and stopped by the app's lifespan hooks; CONSOLE_SCHEDULER=off (Settings.scheduler False) disables it.
@@ -14,6 +14,7 @@ import logging
 from litestar import Litestar
 
 from models.services.jobs import run_due
+from web.sessions import purge_expired
 
 log = logging.getLogger("console.scheduler")
 
@@ -28,6 +29,7 @@ async def run_once(app: Litestar) -> dict[str, int] | None:
         done = await run_due(
             settings.clock.now(), order_lapse_days=settings.order_lapse_days, smtp_url=settings.smtp_url
         )
+        done["ended_sessions"] = await purge_expired(settings.clock)
     except Exception:
         log.exception("scheduled jobs failed; retrying in %s s", INTERVAL_SECONDS)
         return None

@@ -270,3 +270,14 @@ async def test_a_conflict_that_persists_is_a_409_page(client, demo, monkeypatch)
     assert "数据已被同时修改" in response.text
     assert "x-console-conflict" not in response.headers
     assert await Account.count() > 0
+
+
+async def test_the_scheduler_removes_sessions_that_ended_by_age(client, settings, clock, demo):
+    from web import scheduler
+
+    await sign_in(client, "partner-a")
+    assert await WebSession.count() == 1
+    clock.advance(hours=8, seconds=1)
+    done = await scheduler.run_once(client.app)
+    assert done is not None and done["ended_sessions"] == 1
+    assert await WebSession.count() == 0
