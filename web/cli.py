@@ -154,6 +154,31 @@ async def cmd_confirm_offline(args: argparse.Namespace, settings: Settings) -> N
     print(f"order {order.id}: {order.status}")
 
 
+async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> None:
+    """Every gateway transaction and what became of it, one per line, then the counts and sums per outcome."""
+    from models.enums import CaptureOutcome
+    from models.rules.money import format_datetime_cn
+    from models.services.captures import list_all
+
+    listed = await list_all()
+    totals = {outcome: [0, 0] for outcome in CaptureOutcome}
+    for item in listed:
+        moved = item.transaction
+        totals[moved.outcome][0] += 1
+        totals[moved.outcome][1] += moved.amount_fen
+        became = f"credited to {item.credited_login}" if moved.outcome == CaptureOutcome.CREDITED else "paid the order"
+        line = (
+            f"{format_datetime_cn(moved.received_at)}  {moved.provider}:{moved.transaction_id}  order {moved.order_id}"
+            f"  {format_money(moved.amount_fen, 'en')}  {moved.outcome} ({became})"
+        )
+        print(f"{line}  {moved.note}" if moved.note else line)
+    summary = ", ".join(
+        f"{outcome} {count} ({format_money(amount, 'en')})" for outcome, (count, amount) in totals.items()
+    )
+    total = sum(amount for _, amount in totals.values())
+    print(f"{len(listed)} gateway transaction(s), {format_money(total, 'en')}: {summary}")
+
+
 async def cmd_tick(args: argparse.Namespace, settings: Settings) -> None:
     from models.services.jobs import run_due
 
@@ -219,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     confirm = order_cmds.add_parser("confirm-offline", help="confirm that a contract order's payment arrived")
     confirm.add_argument("order_id")
     confirm.set_defaults(run=cmd_confirm_offline)
+
+    payment_cmds = sub.add_parser("payments", help="online payments").add_subparsers(dest="action", required=True)
+    payment_cmds.add_parser(
+        "reconcile", help="list every gateway transaction and what became of it, with totals per outcome"
+    ).set_defaults(run=cmd_reconcile)
 
     sub.add_parser("tick", help="run due jobs: auto-renew, lapsed orders").set_defaults(run=cmd_tick)
     return parser
