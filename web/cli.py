@@ -1,11 +1,31 @@
-"""`partner-console`: the operator's command line (SPEC.md §10). Errors: one line on stderr, exit 2."""
+"""`partner-console`: the operator's command line (SPEC.md §10).
+
+Every error is one line on stderr (`error: …`, never a traceback) and a non-zero exit: 2 for a refusal, a bad
+argument or setting, an unreachable or unmigrated database, or anything unexpected; 130 when interrupted (Ctrl-C)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sqlite3
 import sys
-from datetime import datetime
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+from asyncpg.exceptions import InterfaceError as PostgresInterfaceError
+from asyncpg.exceptions import (
+    InvalidAuthorizationSpecificationError,
+    InvalidCatalogNameError,
+    PostgresConnectionError,
+    PostgresError,
+    UndefinedColumnError,
+    UndefinedTableError,
+)
 
 from models.db import engine_from_url, use_engine
 from models.i18n import gettext
@@ -13,14 +33,27 @@ from models.rules.money import AmountError, format_money, parse_amount, to_fen
 from models.services.errors import DomainError
 from web.settings import Settings
 
+ERROR_EXIT = 2
+INTERRUPTED_EXIT = 130
+
 
 class CliError(Exception):
     pass
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line too (the usage itself is behind --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ERROR_EXIT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _settings() -> Settings:
     settings = Settings.from_env()
-    use_engine(engine_from_url(settings.database_url))
+    try:
+        use_engine(engine_from_url(settings.database_url))
+    except OSError as exc:  # the SQLite file's folder cannot be made
+        raise CliError(f"cannot open the database {_shown_url(settings.database_url)}: {exc}") from exc
     return settings
 
 
@@ -84,6 +117,13 @@ def _amount(text: str) -> int:
         raise CliError(f"bad amount {text!r}: {exc}") from exc
 
 
+def _yuan(text: str, option: str) -> Decimal:
+    try:
+        return parse_amount(text)
+    except AmountError as exc:
+        raise CliError(f"bad {option} {text!r}: {exc}") from exc
+
+
 async def cmd_top_up(args: argparse.Namespace, settings: Settings) -> None:
     from models.db import write_transaction
     from models.enums import LedgerKind
@@ -111,8 +151,6 @@ async def cmd_messages(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def cmd_coupon_grant(args: argparse.Namespace, settings: Settings) -> None:
-    from decimal import Decimal, InvalidOperation
-
     from models.rules.periods import BEIJING
     from models.services import coupons
     from models.services.accounts import account_by_login
@@ -130,12 +168,16 @@ async def cmd_coupon_grant(args: argparse.Namespace, settings: Settings) -> None
                 if len(args.expires) == 10
                 else expires.replace(tzinfo=BEIJING)
             )
+        try:
+            expires.astimezone(UTC)  # stored in UTC: the first and last moments of the calendar have none
+        except OverflowError as exc:
+            raise CliError(f"bad --expires {args.expires!r}: the date is out of range") from exc
     if args.voucher is not None:
         coupon_id = await coupons.grant(
             account.id,
             settings.clock.now(),
-            voucher=parse_amount(args.voucher),
-            minimum=parse_amount(args.minimum) if args.minimum else None,
+            voucher=_yuan(args.voucher, "--voucher"),
+            minimum=_yuan(args.minimum, "--minimum") if args.minimum else None,
             expires_at=expires,
         )
     else:
@@ -186,15 +228,26 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> None:
     print(", ".join(f"{name}: {count}" for name, count in done.items()))
 
 
+def _number_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high` (ASCII digits only)."""
+
+    def number(text: str) -> int:
+        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"give a whole number from {low} to {high} (got {text!r})")
+        return int(text)
+
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="partner-console", description="Partner Support Plan console")
+    parser = Parser(prog="partner-console", description="Partner Support Plan console")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("migrate", help="create or update the database schema").set_defaults(run=cmd_migrate)
     serve = sub.add_parser("serve", help="serve the console over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--port", type=_number_in(1, 65535), default=8000)
+    serve.add_argument("--workers", type=_number_in(1, 256), default=1)
     serve.set_defaults(run=None)
     sub.add_parser("demo", help="load demo data (idempotent) and print the logins").set_defaults(run=cmd_demo)
 
@@ -267,21 +320,75 @@ def serve(args: argparse.Namespace) -> None:
     )
 
 
+def _shown_url(url: str) -> str:
+    """A database URL fit to print: the password masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _database_problem(exc: BaseException, url: str) -> str | None:
+    """What an error of the database (or of reaching it) means for the operator, or None if it is none."""
+    unmigrated = "the database is not set up ({}): run `partner-console migrate` first"
+    if isinstance(exc, sqlite3.OperationalError) and str(exc).startswith(("no such table", "no such column")):
+        return unmigrated.format(exc)
+    if isinstance(exc, UndefinedTableError | UndefinedColumnError):
+        return unmigrated.format(exc)
+    if isinstance(
+        exc,
+        OSError
+        | TimeoutError
+        | InvalidCatalogNameError
+        | InvalidAuthorizationSpecificationError
+        | PostgresConnectionError
+        | PostgresInterfaceError,
+    ):
+        return f"cannot reach the database {_shown_url(url)}: {exc or type(exc).__name__}"
+    if isinstance(exc, sqlite3.Error | PostgresError):
+        return f"database error: {exc}"
+    return None
+
+
+def _fail(message: object, code: int = ERROR_EXIT) -> int:
+    print(f"error: {_one_line(message)}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    # Piccolo warns on stderr when it cannot read the server's version; the error below says it in one line.
+    warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server version)")
+    database_url = os.environ.get("CONSOLE_DATABASE_URL", "")
     try:
+        args = build_parser().parse_args(argv)
         if args.command == "serve":
             serve(args)
             return 0
         settings = _settings()
+        database_url = settings.database_url
         asyncio.run(args.run(args, settings))
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        # At once: a database call still running in a worker thread (SQLite waiting for a lock) must neither keep
+        # the process alive nor print its own traceback once the event loop is gone. The database rolls back
+        # whatever transaction was open.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(INTERRUPTED_EXIT)
+    except BrokenPipeError:  # the reader of our output went away (`… | head`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except DomainError as exc:
-        print(f"error: {gettext(exc.message, 'en', **exc.params)}", file=sys.stderr)
-        return 2
+        return _fail(gettext(exc.message, "en", **exc.params))
     except (CliError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc)
+    except Exception as exc:
+        return _fail(_database_problem(exc, database_url) or f"unexpected {type(exc).__name__}: {exc}")
     return 0
 
 

@@ -35,7 +35,11 @@ def clock_from_env(value: str | None) -> Clock:
     """CONSOLE_NOW is ISO 8601 with an offset; a value without one is refused, not guessed."""
     if not value:
         return Clock()
-    moment = datetime.fromisoformat(value)
+    example = "2024-01-01T10:30:00+08:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 moment with a UTC offset, e.g. {example} (got {value!r})") from None
     if moment.tzinfo is None:
-        raise ValueError(f"CONSOLE_NOW must carry a UTC offset, e.g. 2024-01-01T10:30:00+08:00 (got {value!r})")
+        raise ValueError(f"a UTC offset is needed, e.g. {example} (got {value!r})")
     return FixedClock(moment)

@@ -49,6 +49,33 @@ def _check_password(password: str) -> None:
         raise DomainError(N_("密码至少8个字符。"), field="password")
 
 
+#: The longest value each column stores (models.tables: Partner/Account company_name, phone, email).
+COMPANY_MAX, PHONE_MAX, EMAIL_MAX = 200, 32, 200
+_TOO_LONG = {
+    "company": N_("公司名称最多%(max)s个字符，当前%(length)s个。"),
+    "phone": N_("手机号码最多%(max)s个字符，当前%(length)s个。"),
+    "email": N_("邮箱最多%(max)s个字符，当前%(length)s个。"),
+}
+
+
+def _check_text(value: str, field: str, maximum: int) -> str:
+    """A company name, phone or e-mail as stored: trimmed, no NUL (PostgreSQL cannot store one), at most
+    `maximum` characters (PostgreSQL refuses a longer value; SQLite would keep it silently)."""
+    value = value.strip()
+    if "\x00" in value:
+        raise DomainError(N_("输入内容不能包含空字符（NUL）。"), field=field)
+    if len(value) > maximum:
+        raise DomainError(_TOO_LONG[field], field=field, max=maximum, length=len(value))
+    return value
+
+
+def _check_contact(company: str, phone: str, email: str) -> tuple[str, str, str]:
+    company = _check_text(company, "company", COMPANY_MAX)
+    if not company:
+        raise DomainError(N_("请输入公司名称。"), field="company")
+    return company, _check_text(phone, "phone", PHONE_MAX), _check_text(email, "email", EMAIL_MAX)
+
+
 async def _insert_account(
     *, login: str, password: str, partner_id: int, is_main: bool, company: str, phone: str, email: str, now: datetime
 ) -> int:
@@ -60,7 +87,7 @@ async def _insert_account(
             password_hash=_hasher.hash(password),
             partner=partner_id,
             is_main=is_main,
-            company_name=company.strip(),
+            company_name=company,
             phone=phone,
             email=email,
             balance_fen=0,
@@ -75,12 +102,11 @@ async def create_partner(
 ) -> int:
     login = _check_login(login)
     _check_password(password)
-    if not company.strip():
-        raise DomainError(N_("请输入公司名称。"), field="company")
+    company, phone, email = _check_contact(company, phone, email)
     async with write_transaction():
-        partner = await Partner.insert(
-            Partner(company_name=company.strip(), certified=certified, created_at=now)
-        ).returning(Partner.id)
+        partner = await Partner.insert(Partner(company_name=company, certified=certified, created_at=now)).returning(
+            Partner.id
+        )
         return await _insert_account(
             login=login,
             password=password,
@@ -98,8 +124,7 @@ async def create_member(
 ) -> int:
     login = _check_login(login)
     _check_password(password)
-    if not company.strip():
-        raise DomainError(N_("请输入公司名称。"), field="company")
+    company, phone, email = _check_contact(company, phone, email)
     async with write_transaction():
         main = (
             await AccountTable.select(AccountTable.partner)

@@ -47,7 +47,7 @@ async def grant(
 ) -> int:
     if (voucher is None) == (rate is None):
         raise DomainError(N_("请给出代金券金额或折扣率（二选一）。"))
-    if (rate is not None and not (Decimal("0") < rate < Decimal("1"))) or (rate is not None and rate * 1000 % 1):
+    if rate is not None and (not rate.is_finite() or not Decimal("0") < rate < Decimal("1") or rate * 1000 % 1):
         raise DomainError(N_("折扣率须在0与1之间，最多三位小数，例如0.9。"))
     row = CouponTable(
         account=account_id,
