@@ -1,11 +1,14 @@
-"""The one source of time. Rules never read it: services get `now` passed in."""
+"""The one source of time. Rules never read it: services get `now` passed in. Every moment it gives is a whole
+second in Beijing time (models.rules.periods.whole_second), CONSOLE_NOW's fraction included, so a period that
+starts at a payment and a ticket sent in the same second compare as the same moment; services store `now` as given,
+without truncating it again."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from models.rules.periods import BEIJING
+from models.rules.periods import BEIJING, whole_second
 
 
 class Clock:
@@ -14,7 +17,7 @@ class Clock:
     pinned = False
 
     def now(self) -> datetime:
-        return datetime.now(UTC).astimezone(BEIJING)
+        return whole_second(datetime.now(UTC).astimezone(BEIJING))
 
 
 @dataclass
@@ -25,7 +28,7 @@ class FixedClock(Clock):
     pinned = True
 
     def now(self) -> datetime:
-        return self.moment.astimezone(BEIJING)
+        return whole_second(self.moment.astimezone(BEIJING))
 
     def advance(self, **delta: float) -> None:
         self.moment = self.moment + timedelta(**delta)

@@ -78,6 +78,13 @@ def natural_month(now: datetime) -> tuple[datetime, datetime]:
     return first, end_of_day(date(local.year, local.month, last_day))
 
 
+def whole_second(dt: datetime) -> datetime:
+    """The console's one time resolution. Periods end at 23:59:59 and the next starts one second later, month
+    windows likewise, so every moment the console hands out (web.clock) is a whole second: a moment like
+    23:59:59.5 would belong to no period, and a plan paid at 10:30:00.4 would not have started at 10:30:00."""
+    return dt.replace(microsecond=0)
+
+
 def hour_floor(dt: datetime) -> datetime:
     """Floor to the whole hour in Beijing time: proration counts whole hours only."""
     return to_beijing(dt).replace(minute=0, second=0, microsecond=0)

@@ -136,8 +136,10 @@ async def submit(
     """Files a ticket; returns (ticket id, created). Counting this month's technical tickets and inserting the new
     one happen under one lock, so the quota cannot be overrun by concurrent submissions."""
     ticket_type, ticket_severity, title, description = check(kind, severity, title, description)
-    # Whole seconds: the month window ends at 23:59:59, so a ticket at 23:59:59.5 must not fall between months.
-    created_at = now.replace(microsecond=0)
+    # Stored as given, at the resolution of every other moment (the clock's whole seconds): truncating here alone
+    # made a ticket sent in the second a plan was paid older than the plan. Month windows are half-open
+    # (models.services.plans.month_window), so no fraction of a second falls between months either.
+    created_at = now
     async with write_transaction():
         if is_postgres():  # one ticket count at a time per company (SQLite: IMMEDIATE already serializes)
             await Partner.select(Partner.id).where(Partner.id == account.partner).lock_rows()

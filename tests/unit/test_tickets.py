@@ -14,10 +14,11 @@ from models.services import tickets
 from models.services.accounts import account_by_login
 from models.services.errors import Conflict
 from models.services.plans import plan_state
-from models.tables import Ticket
+from models.tables import Period, Ticket
 from tests.helpers.http import post_form, sign_in
 from tests.helpers.plans import buy_packs, buy_plan
 from tests.helpers.times import START, bj
+from web.clock import clock_from_env
 
 
 async def submit(account: dict, now: datetime, kind: str = "technical", title: str | None = None, **fields):
@@ -200,6 +201,33 @@ async def test_packs_paid_on_the_last_day_lapse_at_midnight(demo):
     await use_up(account, 30, bj(2024, 2, 1, 0, 0))  # February: 30, the pack is gone
     with pytest.raises(tickets.QuotaUsedUp):
         await submit(account, bj(2024, 2, 1, 0, 1))
+
+
+async def test_a_technical_ticket_in_the_second_the_plan_was_paid_is_accepted(demo):
+    """One time resolution: a plan paid at a fractional moment and a ticket sent at that very moment (a caller that
+    passes such a moment to both) — the ticket is not older than the plan, so it is not refused as Basic."""
+    paid_at = START + timedelta(microseconds=400_000)
+    account = await buy_plan(now=paid_at)
+    ticket_id, created = await submit(account, paid_at)
+    assert created
+    period = await Period.select().first()
+    ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+    assert period["start"] == ticket["created_at"] == paid_at
+
+
+async def test_a_fractional_pinned_clock_still_gets_technical_tickets(client, demo, clock):
+    """CONSOLE_NOW with a fraction: the clock hands out whole seconds, so everything stored in one request is the
+    same moment, and the plan it bought takes technical tickets at once (over HTTP, with the app's clock)."""
+    assert clock_from_env("2024-01-01T10:30:00.5+08:00").now() == START
+    clock.moment = START + timedelta(microseconds=999_999)
+    assert clock.now() == START
+    await sign_in(client, "partner-a-ops")
+    await buy_plan(now=clock.now())
+    posted = await post_form(client, "/tickets", form())
+    assert posted.status_code == 303, posted.text
+    period = await Period.select().first()
+    ticket = await Ticket.select().first()
+    assert period["start"] == ticket["created_at"] == START and ticket["kind"] == "technical"
 
 
 # -------------------------------------------------------------------------------------------------- races
