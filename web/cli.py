@@ -310,13 +310,21 @@ def build_parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    settings = Settings.from_env()  # fail early on a bad setting, before binding the port
+    settings = Settings.from_env().check()  # fail early on a bad setting or key, before binding the port
     print(
         f"Partner Support Plan console on http://{args.host}:{args.port}/ (database {settings.database_url})",
         flush=True,
     )
     uvicorn.run(
-        "web.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="warning"
+        "web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        # X-Forwarded-Proto/-For are believed only from CONSOLE_TRUSTED_PROXIES (none by default).
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 

@@ -36,7 +36,13 @@ class AccountController(Controller):
         return page(
             request,
             "account/login.html",
-            {"next": safe_next(next_), "asked_to_sign_in": bool(next_), "errors": {}, "login": ""},
+            {
+                "next": safe_next(next_),
+                "asked_to_sign_in": bool(next_),
+                "ended_all": request.query_params.get("ended") == "all",
+                "errors": {},
+                "login": "",
+            },
         )
 
     @post("/login")

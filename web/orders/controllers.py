@@ -13,7 +13,7 @@ from models.enums import Channel, PaymentMethod
 from models.records import Account, Order
 from models.rules.money import to_decimal
 from models.services import captures, coupons, orders, payments, verification
-from models.services.errors import DomainError
+from models.services.errors import N_, DomainError
 from models.services.gateway import SandboxGateway
 from models.services.ledger import InsufficientBalance
 from models.services.notifications import deliver_email
@@ -26,6 +26,11 @@ from web.rendering import page
 
 def gateway_of(request: Request) -> SandboxGateway:
     return SandboxGateway(request.app.state.settings.secret_bytes)
+
+
+def online_payment(request: Request) -> bool:
+    """在线支付 is offered only with a configured gateway (SPEC.md §11)."""
+    return request.app.state.settings.gateway is not None
 
 
 async def _usable_coupons(account: Account, order: Order, now: datetime) -> list[coupons.UsableCoupon]:
@@ -84,6 +89,7 @@ class OrdersController(Controller):
             order,
             await _usable_coupons(account, order, now),
             cancelled=bool(request.query_params.get("cancelled")),
+            online=online_payment(request),
         )
         return page(request, "orders/pay.html", {"account": account, "errors": model.errors, "page": model})
 
@@ -94,6 +100,8 @@ class OrdersController(Controller):
         data = await form_data(request)
         method, coupon = data.get("method", ""), data.get("coupon", "")
         try:
+            if method == PaymentMethod.ONLINE and not online_payment(request):
+                raise DomainError(N_("在线支付未开通，请选择其他支付方式。"), field="method")
             order = await payments.choose(account, order_id, method, parse_int(coupon) if coupon else None, now)
         except DomainError as exc:
             order = await orders.get_for(account, order_id)
@@ -107,6 +115,7 @@ class OrdersController(Controller):
                 method=method,
                 coupon=coupon,
                 shortfall=isinstance(exc, InsufficientBalance),
+                online=online_payment(request),
             )
             return page(
                 request,
