@@ -152,20 +152,59 @@ async def certify(main_login: str, certified: bool = True) -> None:
     await Partner.update({Partner.certified: certified}).where(Partner.id == main["partner"])
 
 
+def _may_exist(login: str) -> bool:
+    """Every account's login passed _check_login: anything else (over 64 characters, a NUL, a space…)
+    names no account and is refused without a look at the database."""
+    return LOGIN_RE.fullmatch(login) is not None
+
+
+async def _claim_sign_in(login: str, now: datetime, *, max_failures: int, throttle_seconds: int) -> datetime | None:
+    """Claims one try for `login` before its password is checked: counted as a failure in one conditional
+    UPDATE, allowed while under `max_failures` or once `throttle_seconds` have passed since the last one.
+    Returns None when claimed, else the moment the next try is allowed. Concurrent tries queue on the row
+    (PostgreSQL) or the write lock (SQLite), so no more are checked than the limit allows."""
+    async with write_transaction():
+        # The row exists before the conditional UPDATE; a concurrent insert of the same login is no error.
+        await LoginAttempt.insert(LoginAttempt(login=login, failures=0, last_failed_at=None)).on_conflict(
+            target=LoginAttempt.login, action="DO NOTHING"
+        )
+        claimed = (
+            await LoginAttempt.update(
+                {LoginAttempt.failures: LoginAttempt.failures + 1, LoginAttempt.last_failed_at: now}
+            )
+            .where(
+                (LoginAttempt.login == login)
+                & (
+                    (LoginAttempt.failures < max_failures)
+                    | LoginAttempt.last_failed_at.is_null()
+                    | (LoginAttempt.last_failed_at <= now - timedelta(seconds=throttle_seconds))
+                )
+            )
+            .returning(LoginAttempt.id)
+        )
+        if claimed:
+            return None
+        row = await LoginAttempt.select(LoginAttempt.last_failed_at).where(LoginAttempt.login == login).first()
+    last = row["last_failed_at"] if row and row["last_failed_at"] else now
+    return max(last + timedelta(seconds=throttle_seconds), now)
+
+
 async def authenticate(
     login: str, password: str, now: datetime, *, max_failures: int = 10, throttle_seconds: int = 30
 ) -> int:
     """Returns the account id. After `max_failures` wrong tries in a row for one login, each further try
-    must wait `throttle_seconds` after the last failure: slow for a guesser, a short wait for the owner."""
+    must wait `throttle_seconds` after the last failure: slow for a guesser, a short wait for the owner.
+    A try is counted before the password is checked (and forgiven when it is right), so concurrent guesses
+    check no more passwords than the limit; a right password clears the count."""
     login = login.strip()
     if not login or not password:
         raise SignInRefused(N_("请输入帐号和密码。"))
-    attempt = await LoginAttempt.select().where(LoginAttempt.login == login).first()
-    if attempt and attempt["failures"] >= max_failures and attempt["last_failed_at"]:
-        wait_until = attempt["last_failed_at"] + timedelta(seconds=throttle_seconds)
-        if now < wait_until:
-            seconds = int((wait_until - now).total_seconds()) + 1
-            raise SignInThrottled(N_("登录失败次数过多，请在 %(seconds)s 秒后重试。"), seconds=seconds)
+    if not _may_exist(login):
+        raise SignInRefused(N_("帐号或密码错误。"))
+    wait_until = await _claim_sign_in(login, now, max_failures=max_failures, throttle_seconds=throttle_seconds)
+    if wait_until is not None:
+        seconds = int((wait_until - now).total_seconds()) + 1
+        raise SignInThrottled(N_("登录失败次数过多，请在 %(seconds)s 秒后重试。"), seconds=seconds)
     account = (
         await AccountTable.select(AccountTable.id, AccountTable.password_hash)
         .where(AccountTable.login == login)
@@ -173,21 +212,13 @@ async def authenticate(
     )
     try:
         _hasher.verify(account["password_hash"] if account else _DUMMY_HASH, password)
-        ok = account is not None
-    except (VerifyMismatchError, InvalidHashError):
-        ok = False
+    except (VerifyMismatchError, InvalidHashError, UnicodeEncodeError):  # a lone surrogate cannot be a password
+        account = None
+    if account is None:
+        raise SignInRefused(N_("帐号或密码错误。"))  # the claimed try stays counted
     async with write_transaction():
-        if ok:
-            await LoginAttempt.delete().where(LoginAttempt.login == login)
-        elif attempt:
-            await LoginAttempt.update(
-                {LoginAttempt.failures: LoginAttempt.failures + 1, LoginAttempt.last_failed_at: now}
-            ).where(LoginAttempt.login == login)
-        else:
-            await LoginAttempt.insert(LoginAttempt(login=login[:64], failures=1, last_failed_at=now))
-    if not ok or account is None:
-        raise SignInRefused(N_("帐号或密码错误。"))
-    return account["id"]
+        await LoginAttempt.delete().where(LoginAttempt.login == login)
+    return int(account["id"])
 
 
 async def find_account(account_id: int) -> Account | None:

@@ -26,3 +26,9 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+class TooMany(DomainError):
+    """Too many tries or requests in a while: answered 429, with when to try again."""
+
+    status_code = 429

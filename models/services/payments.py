@@ -86,9 +86,12 @@ async def settle(order_id: str, now: datetime, *, payer_id: int | None, payment_
 
 
 async def pay_verified(account: Account, order_id: str, code: str, now: datetime) -> Order:
-    """身份验证 then pay from the balance: the placer's own (余额支付) or the main account's (合作伙伴代付)."""
+    """身份验证 then pay from the balance: the placer's own (余额支付) or the main account's (合作伙伴代付).
+    The company is locked before the code is tried (as sending a code does), so confirmations of one order
+    take turns: the first right code pays, the others find the order paid."""
     async with write_transaction():
-        order = await orders.get_for(account, order_id)
+        await lock_partner((await orders.get_for(account, order_id)).partner)
+        order = await orders.get_for(account, order_id)  # read afresh under the lock
         if order.status == OrderStatus.PAID:
             return order  # a replayed or double-clicked confirmation shows the first result
         by_partner = order.method == PaymentMethod.PARTNER and order.payer == account.id
