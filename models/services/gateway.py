@@ -18,7 +18,9 @@ class Gateway(Protocol):
 
 
 def _canonical(payload: dict[str, str]) -> bytes:
-    return "&".join(f"{key}={payload[key]}" for key in sorted(payload)).encode()
+    # surrogatepass: a value no browser sends (a lone surrogate) still has bytes to sign, so it fails to verify
+    # instead of raising.
+    return "&".join(f"{key}={payload[key]}" for key in sorted(payload)).encode("utf-8", "surrogatepass")
 
 
 class SandboxGateway:
@@ -31,7 +33,9 @@ class SandboxGateway:
         return hmac.new(self._secret, _canonical(payload), hashlib.sha256).hexdigest()
 
     def verify(self, payload: dict[str, str], signature: str) -> bool:
-        return hmac.compare_digest(self.sign(payload), signature or "")
+        """A signature is hex: anything else (say a non-ASCII header, which compare_digest refuses) is wrong."""
+        signature = signature or ""
+        return signature.isascii() and hmac.compare_digest(self.sign(payload), signature)
 
     def checkout_token(self, order_id: str, amount_fen: int) -> str:
         return self.sign({"order_id": order_id, "amount_fen": str(amount_fen), "purpose": "checkout"})

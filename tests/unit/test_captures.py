@@ -113,6 +113,12 @@ async def test_refused_callbacks_write_nothing(demo, clock):
         changed = {**payload, **bad}
         with pytest.raises(DomainError):
             await captures.capture(GATEWAY, changed, GATEWAY.sign(changed), clock.now())
+    for signature_sent in ("🙂", "é" * 64, ""):  # not hex at all: refused, not an error
+        with pytest.raises(DomainError):
+            await captures.capture(GATEWAY, payload, signature_sent, clock.now())
+    odd = {**payload, "transaction_id": "\ud800"}  # a lone surrogate: signs and verifies, refused as malformed
+    with pytest.raises(DomainError):
+        await captures.capture(GATEWAY, odd, GATEWAY.sign(odd), clock.now())
     unknown = {**payload, "order_id": "CSNOSUCHORDER"}
     with pytest.raises(NotFound):
         await captures.capture(GATEWAY, unknown, GATEWAY.sign(unknown), clock.now())
