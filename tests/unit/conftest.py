@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import argon2
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.table import create_db_tables, drop_db_tables
@@ -65,6 +66,19 @@ async def client(settings):
 
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def racer(settings):
+    """A client whose gathered requests really run at once (race tests). Litestar's AsyncTestClient (the `client`
+    fixture) hands each request to a portal thread and waits for its answer, so requests gathered through it run
+    one after another and race nothing; this one runs the app on the test's own event loop."""
+    from web.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
+    # No lifespan: its only work is the job scheduler, which tests leave off (they run the jobs themselves).
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as racing:
+        yield racing
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import asyncio
 from datetime import timedelta
 
 import argon2
-import httpx
 import pytest
 
 from models.services import accounts, verification
@@ -39,20 +38,6 @@ def counting(monkeypatch):
     monkeypatch.setattr(verification, "_hasher", hasher)
     monkeypatch.setattr(accounts, "_hasher", hasher)
     return CountingHasher
-
-
-@pytest.fixture
-async def racer(settings):
-    """A client whose gathered requests really run at once. Litestar's AsyncTestClient (the `client` fixture)
-    hands each request to a portal thread and waits for its answer, so requests gathered through it run one
-    after another and race nothing; this one runs the app on the test's own event loop."""
-    from web.app import create_app
-
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    # No lifespan: its only work is the job scheduler, which tests leave off (they run the jobs themselves).
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
-        yield client
 
 
 async def posts(client, path: str, data: dict, *, token_from: str, times: int = RACE):
