@@ -120,6 +120,7 @@ class Plan(_FromRow):
     partner: int
     auto_renew: bool
     auto_renew_months: int
+    auto_renew_payer: int | None  # the account whose balance auto-renew charges (SPEC.md §12)
     created_at: datetime
 
 

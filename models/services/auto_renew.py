@@ -1,6 +1,6 @@
 """The daily auto-renew job (SPEC.md §8): from 7 days before a chain ends, one attempt per plan per Beijing day
-renews it from the holder's balance. Safe to run again and from several workers at once: a unique key per
-period and day decides who does the work."""
+renews it from the payer's balance (the account that switched it on, SPEC.md §12). Safe to run again and from
+several workers at once: a unique key per period and day decides who does the work."""
 
 from __future__ import annotations
 
@@ -9,14 +9,24 @@ from datetime import datetime
 
 from models.db import is_unique_violation, lock_partner, write_transaction
 from models.enums import OrderStatus, PaymentMethod, RenewalOutcome
+from models.records import Account, Period
 from models.rules.money import format_datetime_cn, format_money
 from models.rules.periods import is_valid_term, to_beijing
 from models.services import ledger, order_kinds, orders, payments
-from models.services.accounts import get_account
-from models.services.errors import DomainError
+from models.services.accounts import find_account, main_account_of
+from models.services.errors import DomainError, NotFound
 from models.services.notifications import notify
 from models.services.plans import plan_state
-from models.services.renewal import LEVEL_ZH, chain_last, is_due, open_order, quote_for, term_zh
+from models.services.renewal import (
+    LEVEL_ZH,
+    RenewalQuote,
+    chain_last,
+    is_due,
+    open_order,
+    payer_refusal,
+    quote_for,
+    term_zh,
+)
 from models.tables import Plan, RenewalAttempt
 
 log = logging.getLogger("console.jobs")
@@ -27,18 +37,24 @@ class _Claimed(Exception):
 
 
 async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
-    """One plan's attempt of the day, in one transaction: claim it, create the order, pay it from the holder's
-    balance, notify. Returns the outcome, or None when there was nothing to do (or another run did it)."""
+    """One plan's attempt of the day, in one transaction: claim it, create the order, pay it from the payer's
+    balance (the account that switched auto-renew on), notify. Returns the outcome, or None when there was nothing
+    to do (or another run did it). A payer that left the company or may no longer pay fails the attempt: nobody
+    else's balance is ever charged instead."""
     day = to_beijing(now).date().isoformat()
     async with write_transaction():
         await lock_partner(partner_id)
-        plan = await Plan.select(Plan.auto_renew, Plan.auto_renew_months).where(Plan.id == plan_id).first()
+        plan = (
+            await Plan.select(Plan.auto_renew, Plan.auto_renew_months, Plan.auto_renew_payer)
+            .where(Plan.id == plan_id)
+            .first()
+        )
         if not plan or not plan["auto_renew"]:
             return None
         state = await plan_state(partner_id, now)
         last = chain_last(state) if state.current else None
         if last is None:  # the plan ended (or was unsubscribed): so did its auto-renew, lest a new plan inherit it
-            await Plan.update({Plan.auto_renew: False}).where(Plan.id == plan_id)
+            await Plan.update({Plan.auto_renew: False, Plan.auto_renew_payer: None}).where(Plan.id == plan_id)
             return None
         if not is_due(last, now):
             return None
@@ -55,51 +71,80 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
             if is_unique_violation(exc):
                 raise _Claimed from exc
             raise
-        holder = await get_account((await orders.get(last.order)).account)
         months = plan["auto_renew_months"] if is_valid_term(plan["auto_renew_months"]) else last.months
         quote = quote_for(last, months)
-        order_id = await open_order(holder, quote, last, now, auto=True, method=PaymentMethod.BALANCE)
         what = f"合作伙伴支持计划（{LEVEL_ZH.get(quote.level, quote.level)}）自动续费{term_zh(months)}"
         amount = format_money(quote.amount_fen, "zh_CN")
-        problem = None
-        try:
-            await order_kinds.precheck(await orders.get(order_id), now)
-        except DomainError as exc:
-            problem = str(exc)
-        balance = await ledger.balance(holder.id)
-        if problem is None and balance < quote.amount_fen:
-            outcome = RenewalOutcome.INSUFFICIENT
-            shortfall = format_money(quote.amount_fen - balance, "zh_CN")
-            subject = "自动续费失败：余额不足"
-            body = (
-                f"{what}需从帐号 {holder.login} 的余额支付 {amount}，余额不足，还差 {shortfall}。"
-                f"订单 {order_id} 已取消。请在 {format_datetime_cn(last.end)} 前充值，"
-                f"我们将在明天再次尝试；您也可以手动续费。"
-            )
-        elif problem is not None:
-            outcome = RenewalOutcome.FAILED
+        payer = await find_account(plan["auto_renew_payer"]) if plan["auto_renew_payer"] else None
+        refused = await payer_refusal(payer, partner_id)
+        if refused is not None or payer is None:
+            outcome, order_id = RenewalOutcome.FAILED, None
             subject = "自动续费失败"
-            body = f"{what}未能完成：{problem} 订单 {order_id} 已取消。"
-        else:
-            await payments.settle(order_id, now, payer_id=holder.id)
-            outcome = RenewalOutcome.RENEWED
-            subject = "自动续费成功"
+            if payer is None or isinstance(refused, NotFound):  # gone, or now another company's: never named
+                payer = None
+                reason = "开启自动续费的帐号已不属于贵公司"
+            else:
+                reason = f"开启自动续费的帐号 {payer.login} 不能为支持计划付款：{refused}"
             body = (
-                f"{what}，已从帐号 {holder.login} 的余额支付 {amount}（订单 {order_id}）。"
-                f"有效期延长至 {format_datetime_cn(quote.end)}。"
+                f"{what}未能完成：{reason}，未从任何帐号扣款。请由可付款的帐号重新开启自动续费，"
+                f"或在 {format_datetime_cn(last.end)} 前手动续费。"
             )
-        if outcome != RenewalOutcome.RENEWED:
-            await orders.transition(await orders.get(order_id), OrderStatus.CANCELLED, now)
+        else:
+            outcome, order_id, subject, body = await _charge(payer, quote, last, what, amount, now)
         await RenewalAttempt.update({RenewalAttempt.outcome: outcome, RenewalAttempt.order_id: order_id}).where(
             RenewalAttempt.unique_key == key
         )
-        await notify(holder.id, subject, body, now)
+        told = [payer.id] if payer is not None else []
+        if outcome != RenewalOutcome.RENEWED:  # a failure is the main account's to know too (SPEC.md §16)
+            main = await main_account_of(partner_id)
+            if main is not None and main.id not in told:
+                told.append(main.id)
+        for account_id in told:
+            await notify(account_id, subject, body, now)
     return outcome
+
+
+async def _charge(
+    payer: Account, quote: RenewalQuote, last: Period, what: str, amount: str, now: datetime
+) -> tuple[RenewalOutcome, str, str, str]:
+    """The renewal order placed by the payer and paid from its balance, or cancelled with the reason:
+    (outcome, order id, subject, body of the notification)."""
+    order_id = await open_order(payer, quote, last, now, auto=True, method=PaymentMethod.BALANCE)
+    problem = None
+    try:
+        await order_kinds.precheck(await orders.get(order_id), now)
+    except DomainError as exc:
+        problem = str(exc)
+    balance = await ledger.balance(payer.id)
+    if problem is None and balance < quote.amount_fen:
+        outcome = RenewalOutcome.INSUFFICIENT
+        shortfall = format_money(quote.amount_fen - balance, "zh_CN")
+        subject = "自动续费失败：余额不足"
+        body = (
+            f"{what}需从帐号 {payer.login} 的余额支付 {amount}，余额不足，还差 {shortfall}。"
+            f"订单 {order_id} 已取消。请在 {format_datetime_cn(last.end)} 前充值，"
+            f"我们将在明天再次尝试；您也可以手动续费。"
+        )
+    elif problem is not None:
+        outcome = RenewalOutcome.FAILED
+        subject = "自动续费失败"
+        body = f"{what}未能完成：{problem} 订单 {order_id} 已取消。"
+    else:
+        await payments.settle(order_id, now, payer_id=payer.id)
+        outcome = RenewalOutcome.RENEWED
+        subject = "自动续费成功"
+        body = (
+            f"{what}，已从帐号 {payer.login} 的余额支付 {amount}（订单 {order_id}）。"
+            f"有效期延长至 {format_datetime_cn(quote.end)}。"
+        )
+    if outcome != RenewalOutcome.RENEWED:
+        await orders.transition(await orders.get(order_id), OrderStatus.CANCELLED, now)
+    return outcome, order_id, subject, body
 
 
 async def auto_renew_due(now: datetime) -> dict[str, int]:
     """The daily auto-renew job (SPEC.md §8): every plan with auto-renew on whose chain ends within 7 days tries
-    once per Beijing day to renew from its holder's balance (the account that bought the last period).
+    once per Beijing day to renew from its payer's balance (the account that switched auto-renew on).
     Safe to run again and from several workers at once."""
     done = {"auto_renewed": 0, "auto_renew_failed": 0}
     plans = await Plan.select(Plan.id, Plan.partner).where(Plan.auto_renew.eq(True)).order_by(Plan.id)

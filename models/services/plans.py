@@ -30,6 +30,10 @@ class PlanState:
     history: list[PeriodRecord]  # every period, newest first
     auto_renew: bool = False
     auto_renew_months: int = 0
+    auto_renew_payer: int | None = None  # who switched auto-renew on: its balance pays (SPEC.md §12)
+    # The payer's login while it belongs to the company (None when there is none, or it left): the setting says
+    # whose balance pays, and never names an account of another company.
+    auto_renew_payer_login: str | None = None
     quota: int | None = 0  # None: unlimited
     tickets_used: int = 0
     packs_this_month: int = 0
@@ -142,7 +146,15 @@ async def technical_tickets_in_month(partner_id: int, now: datetime) -> int:
 
 
 async def plan_state(partner_id: int, now: datetime) -> PlanState:
-    row = await Plan.select().where(Plan.partner == partner_id).first()
+    row = (
+        await Plan.select(
+            *Plan.all_columns(),
+            Plan.auto_renew_payer.login.as_alias("payer_login"),
+            Plan.auto_renew_payer.partner.as_alias("payer_partner"),
+        )
+        .where(Plan.partner == partner_id)
+        .first()
+    )
     plan = PlanRecord.from_row(row) if row else None
     periods: list[PeriodRecord] = []
     if plan:
@@ -161,6 +173,8 @@ async def plan_state(partner_id: int, now: datetime) -> PlanState:
         history=list(reversed(periods)),
         auto_renew=bool(plan and plan.auto_renew),
         auto_renew_months=(plan.auto_renew_months if plan else 0) or (periods[-1].months if periods else 1),
+        auto_renew_payer=plan.auto_renew_payer if plan else None,
+        auto_renew_payer_login=row["payer_login"] if row and row["payer_partner"] == partner_id else None,
         views=await period_views(([current] if current else []) + upcoming),
     )
     state.packs_this_month = await packs_in_month(partner_id, now)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from models.db import write_transaction
+from models.db import lock_partner, write_transaction
 from models.enums import Level, OrderKind, PeriodStatus
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
@@ -20,7 +20,7 @@ from models.rules.money import format_datetime_cn, to_decimal
 from models.rules.periods import is_valid_term, renewal_period, to_beijing
 from models.services import orders, plans
 from models.services.accounts import get_account
-from models.services.errors import N_, Conflict, DomainError
+from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.plans import PlanState, add_period, list_price_fen, plan_state
 from models.services.purchase import PurchaseRefused, buyer_refusal
 from models.tables import Plan
@@ -190,24 +190,47 @@ def default_auto_months(state: PlanState) -> int:
     return last.months if last else 1
 
 
+AUTO_RENEW_CHOICE = N_("请选择是否开启自动续费。")
+NO_PLAN_FOR_AUTO_RENEW = N_("当前没有生效中的支持计划，不能设置自动续费。")
+MAY_NOT_SWITCH_OFF = N_(
+    "当前帐号不能为支持计划付款，不能更改自动续费设置。请由主帐号、开启自动续费的帐号或可续费的帐号关闭。"
+)
+
+
+async def payer_refusal(account: Account | None, partner_id: int) -> DomainError | None:
+    """Why `account` may not pay for renewals of the company's plan, or None when it may (SPEC.md §1, §12).
+    A renewal is paid from the balance of the account that places it, and who may place it is who may buy: on a
+    certified partner the main account and its members, otherwise only a member whose company name is the main
+    account's. The main account's 代付 always takes its own code: never a way to charge it without its action."""
+    if account is None or account.partner != partner_id:
+        return NotFound(N_("帐号不存在。"))
+    return await refusal(account)
+
+
 async def set_auto_renew(account: Account, enabled: str, months: int | None, now: datetime) -> PlanState:
-    """The detail page's 自动续费 setting: on with a term, or off. Switching it on takes the same right as
-    renewing (it will charge the balance); switching it off is always allowed to the company's accounts."""
+    """The detail page's 自动续费 setting: on with a term, or off. The account that switches it on is its payer:
+    the job charges that account's balance (SPEC.md §12), so only an account that may pay for renewals may switch
+    it on. Switching it off is allowed to whoever could switch it on, to the payer, and to the main account."""
     if enabled not in ("on", "off"):
-        raise DomainError(N_("请选择是否开启自动续费。"), field="auto_renew")
+        raise DomainError(AUTO_RENEW_CHOICE, field="auto_renew")
     if enabled == "on" and (months is None or not is_valid_term(months)):
         raise DomainError(BAD_TERM, field="auto_renew_months")
     async with write_transaction():
+        await lock_partner(account.partner)
         state = await plan_state(account.partner, now)
         if not state.current or state.plan_id is None:
-            raise Conflict(N_("当前没有生效中的支持计划，不能设置自动续费。"), field="auto_renew")
+            raise Conflict(NO_PLAN_FOR_AUTO_RENEW, field="auto_renew")
+        refused = await refusal(account)
         if enabled == "on":
-            refused = await refusal(account)
             if refused:
                 raise PurchaseRefused(refused.message, field="auto_renew", **refused.params)
-            await Plan.update({Plan.auto_renew: True, Plan.auto_renew_months: months}).where(Plan.id == state.plan_id)
+            await Plan.update(
+                {Plan.auto_renew: True, Plan.auto_renew_months: months, Plan.auto_renew_payer: account.id}
+            ).where(Plan.id == state.plan_id)
         else:
-            await Plan.update({Plan.auto_renew: False}).where(Plan.id == state.plan_id)
+            if refused and not account.is_main and account.id != state.auto_renew_payer:
+                raise PurchaseRefused(MAY_NOT_SWITCH_OFF, field="auto_renew")
+            await Plan.update({Plan.auto_renew: False, Plan.auto_renew_payer: None}).where(Plan.id == state.plan_id)
     return await plan_state(account.partner, now)
 
 

@@ -386,17 +386,17 @@ async def test_attempts_run_until_the_end_then_stop(demo, clock):
     assert await RenewalAttempt.count() == 8
 
 
-async def test_the_holder_pays_and_is_told(demo, clock):
-    account = await auto_plan(clock, "partner-a-ops")  # bought by the member: the member's balance pays
+async def test_the_account_that_switched_it_on_pays_and_is_told(demo, clock):
+    account = await auto_plan(clock, "partner-a-ops")  # bought and switched on by the member
     main = await account_by_login("partner-a")
-    await renewal.set_auto_renew(main, "on", 2, clock.now())  # the main account chose the term
+    await renewal.set_auto_renew(main, "on", 2, clock.now())  # switched on again by the main account: it pays now
     clock.moment = bj(2024, 1, 30, 8, 0)
     await run_due(clock.now())
-    assert await balance("partner-a") == 10_000_000
-    assert await balance("partner-a-ops") == 10_000_000 - 850_000 - 1_700_000
-    assert [m["subject"] for m in await messages("partner-a-ops")][-1] == "自动续费成功"
+    assert await balance("partner-a") == 10_000_000 - 1_700_000
+    assert await balance("partner-a-ops") == 10_000_000 - 850_000  # the purchase only
+    assert [m["subject"] for m in await messages("partner-a")][-1] == "自动续费成功"
     order = await SupportOrder.select().where(SupportOrder.kind == "renewal").first()
-    assert order["account"] == account.id and order["months"] == 2
+    assert order["account"] == main.id and order["account"] != account.id and order["months"] == 2
 
 
 async def test_auto_renew_off_or_already_renewed_does_nothing(demo, clock):

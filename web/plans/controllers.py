@@ -1,7 +1,8 @@
 """The support plan detail page (支持计划详情页) and its 自动续费 setting.
 
 GET /plan              the page
-POST /plan/auto-renew  自动续费 on (with a term) or off → back to the page, or the page again with the error
+POST /plan/auto-renew  自动续费 on (with a term) or off → back to the page, or the page again with the error;
+                       the account that switches it on is the one whose balance pays (SPEC.md §12)
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from web.rendering import page
 from web.template_globals import term_label
 
 
+async def may_pay(account: Account) -> bool:
+    """Whether the account may pay for renewals of its company's plan (and so switch auto-renew on)."""
+    return await renewal.payer_refusal(account, account.partner) is None
+
+
 class PlanController(Controller):
     path = "/plan"
     dependencies = {"account": Provide(provide_account)}
@@ -32,7 +38,8 @@ class PlanController(Controller):
     @get("/")
     async def detail(self, request: Request, account: Account, now: datetime) -> Template:
         state = await plan_state(account.partner, now)
-        return page(request, "plans/detail.html", {"account": account, "page": DetailPage.of(state, now)})
+        model = DetailPage.of(state, now, viewer=account, may_pay=await may_pay(account))
+        return page(request, "plans/detail.html", {"account": account, "page": model})
 
     @post("/auto-renew")
     async def auto_renew(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
@@ -45,7 +52,9 @@ class PlanController(Controller):
             if not state.current:  # the plan ended meanwhile: the detail page has no setting to show it beside
                 raise
             errors = error_dict(exc, "auto_renew")
-            model = DetailPage.of(state, now, submitted=(enabled, months), errors=errors)
+            model = DetailPage.of(
+                state, now, viewer=account, may_pay=await may_pay(account), submitted=(enabled, months), errors=errors
+            )
             return page(
                 request,
                 "plans/detail.html",
@@ -55,7 +64,11 @@ class PlanController(Controller):
         if state.auto_renew:
             flash(
                 request,
-                _("自动续费已开启：到期前7天起从余额自动续费%(term)s。", term=term_label(state.auto_renew_months)),
+                _(
+                    "自动续费已开启：到期前7天起从帐号 %(login)s 的余额自动续费%(term)s。",
+                    login=account.login,
+                    term=term_label(state.auto_renew_months),
+                ),
                 "success",
             )
         else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from models.enums import Level, PeriodStatus
-from models.records import Period
+from models.records import Account, Period
 from models.rules.quota import can_buy_packs
 from models.rules.service_items import SERVICE_ITEMS
 from models.services.plans import PlanState
@@ -38,6 +38,17 @@ class AutoRenewForm:
     value: str  # "on" or "off" (or what was submitted)
     months: int
     errors: dict[str, str] = field(default_factory=dict)
+    payer: str | None = None  # whose balance pays, as the page says it (None: auto-renew is off)
+    takes_over: bool = False  # saving "on" makes the viewer the payer instead of another account
+
+
+def auto_renew_payer(state: PlanState) -> str | None:
+    """Whose balance auto-renew charges, in a sentence, while it is on (SPEC.md §12); None while it is off."""
+    if not state.auto_renew:
+        return None
+    if state.auto_renew_payer_login is None:  # the payer left the company: the job charges nobody
+        return _("开启自动续费的帐号已不属于贵公司，自动续费将不会扣款。请重新开启自动续费。")
+    return _("自动续费将从 %(login)s 的余额扣款。", login=state.auto_renew_payer_login)
 
 
 def period_status_label(period: Period, current: Period | None, now: datetime) -> str:
@@ -75,10 +86,13 @@ class DetailPage:
         state: PlanState,
         now: datetime,
         *,
+        viewer: Account | None = None,
+        may_pay: bool = False,
         submitted: tuple[str, int | None] | None = None,
         errors: dict[str, str] | None = None,
     ) -> DetailPage:
-        """`submitted` (auto_renew, months) and `errors` when a 自动续费 setting comes back with an error."""
+        """`viewer`: the signed-in account, and whether it may pay for renewals (then saving "on" makes it the
+        payer); `submitted` (auto_renew, months) and `errors` when a 自动续费 setting comes back with an error."""
         auto_renew = None
         if state.current and state.level != Level.BASIC:
             value, months = submitted or ("", None)
@@ -86,6 +100,8 @@ class DetailPage:
                 value=value or ("on" if state.auto_renew else "off"),
                 months=months or state.auto_renew_months,
                 errors=errors or {},
+                payer=auto_renew_payer(state),
+                takes_over=state.auto_renew and may_pay and viewer is not None and viewer.id != state.auto_renew_payer,
             )
         actions, more = _actions(state.level)
         return cls(

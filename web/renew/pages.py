@@ -11,6 +11,7 @@ from models.services.errors import DomainError
 from models.services.plans import PlanState
 from web.forms import error_dict
 from web.i18n import _
+from web.plans.pages import auto_renew_payer
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class RenewalPage:
     quote: renewal.RenewalQuote | None  # None while the choice has an error
     items: list[tuple[str, str]]  # the renewed level's service items (message ids)
     refusal: str | None  # why this account may not renew, translated
+    auto_renew_payer: str | None  # whose balance auto-renew charges, while it is on (SPEC.md §12)
     not_renewable: str
     request_key: str
 
@@ -51,6 +53,7 @@ class RenewalPage:
             quote=quote,
             items=SERVICE_ITEMS[last.level] if last else [],
             refusal=_(info.refusal.message, **info.refusal.params) if info.refusal else None,
+            auto_renew_payer=auto_renew_payer(info.state),
             not_renewable=_(renewal.NOT_RENEWABLE),
             request_key=request_key,
         )
