@@ -89,6 +89,16 @@ class CaptureOutcome(StrEnum):
     CREDITED = "credited"  # the order could not take it: credited back to the payer's balance
 
 
+class Staleness(StrEnum):
+    """Why a refund's confirmation was refused before anything was refunded (SPEC.md §12: a refund is paid only at
+    the amounts the confirmed page showed)."""
+
+    HOUR_SAME = "hour_same"  # the hour turned; the amounts came out the same
+    HOUR_CHANGED = "hour_changed"  # the hour turned and the amounts changed with it
+    PLAN_CHANGED = "plan_changed"  # the plan changed since the page was shown (another tab, another account)
+    MISSING = "missing"  # the form carried no amounts (an old page, a hand-made request)
+
+
 CAPTURE_OUTCOME_NAMES: dict[str, str] = {
     CaptureOutcome.APPLIED: N_("已用于支付订单"),
     CaptureOutcome.CREDITED: N_("已退回余额"),

@@ -13,6 +13,13 @@ The quote is frozen (SPEC.md §4): what the spec page showed is what is charged 
 QUOTE_VALID_FOR; an older quote is recomputed at confirmation and, if the amount differs, nothing is created and
 the page shows the new amount (QuoteChanged).
 
+The quote id is the amount the form carries (SPEC.md §12, a refund is paid only at the amount the confirmed page
+showed): the Quote row holds exactly the amount the spec page showed, and a confirmation refunds that amount or
+nothing. It is checked inside the refunding transaction, after the company's lock: a plan changed since the page
+(another tab unsubscribed, downgraded or renewed) is refused with PlanChanged (the change is no longer on offer) or
+QuoteChanged (the amount is now another), and a form without a quote id (an old tab, a hand-made request) is
+refused with QuoteChanged and the amount now.
+
 An upgrade order left on the payment page: it may be paid while its quote is fresh, or later if the fee computed
 at the moment of payment is still exactly the order's amount (proration works in whole hours, so the value changes
 at most once an hour). Otherwise its precheck refuses it with a clear message and the person cancels it and
@@ -56,14 +63,47 @@ QUOTE_EXPIRED = N_(
     "该升级订单的报价已超过15分钟，按当前时间计算的补交费用已不同，不能再按原金额支付。请取消该订单，然后重新变更。"
 )
 QUOTE_INVALID = N_("报价已失效，请核对重新计算的金额后再确认变更。")
+PLAN_CHANGED_DOWNGRADE = N_(
+    "该支持计划在此页面显示后已发生变化（可能已在其他页面退订或变更规格），本次降级已不适用：未做任何变更，也没有退费。"
+)
+PLAN_CHANGED_UPGRADE = N_(
+    "该支持计划在此页面显示后已发生变化（可能已在其他页面退订或变更规格），本次升级已不适用：未做任何变更，也没有生成订单。"
+)
+
+
+class PlanChanged(Conflict):
+    """At confirmation the plan is no longer at the level the spec page was for (another tab unsubscribed or
+    changed it): nothing was created or refunded."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(PLAN_CHANGED_DOWNGRADE if kind == DOWNGRADE else PLAN_CHANGED_UPGRADE)
+        self.kind = kind
 
 
 class QuoteChanged(Conflict):
     """The quote is older than 15 minutes (or unknown) and the amount is now different: nothing was created."""
 
-    def __init__(self, kind: str, old_fen: int | None, new_fen: int):
+    def __init__(self, kind: str, old_fen: int | None, new_fen: int, *, plan_changed: bool = False):
         if old_fen is None:
             super().__init__(QUOTE_INVALID, field="quote")
+        elif plan_changed and kind == UPGRADE:
+            super().__init__(
+                N_(
+                    "支持计划在报价后已发生变化，补交的费用已重新计算：原为 %(old)s，现为 %(new)s。未做任何变更，请核对后再确认变更。"
+                ),
+                field="quote",
+                old=_yuan(old_fen),
+                new=_yuan(new_fen),
+            )
+        elif plan_changed:
+            super().__init__(
+                N_(
+                    "支持计划在报价后已发生变化，退费金额已重新计算：原为 %(old)s，现为 %(new)s。未做任何变更，也没有退费，请核对后再确认变更。"
+                ),
+                field="quote",
+                old=_yuan(old_fen),
+                new=_yuan(new_fen),
+            )
         elif kind == UPGRADE:
             super().__init__(
                 N_(
@@ -148,14 +188,18 @@ def compute(state: PlanState, at: datetime) -> ChangeQuote:
 
 def _split(total_fen: int, lines: list[PeriodQuote]) -> list[int]:
     """Cash actually paid over the periods: the lines' amounts, scaled when a coupon lowered the amount due.
-    The shares sum exactly to `total_fen`; the rounding drift goes on the largest line."""
+    The shares sum exactly to `total_fen` and are never negative: each is its exact share floored to the fen, and
+    the fen left over go one each to the lines with the largest remainders (ties: the larger line, then the
+    earlier)."""
     amounts = [to_fen(line.amount) for line in lines]
     listed = sum(amounts)
-    if listed == total_fen or not amounts:
+    if listed == total_fen or not amounts or listed <= 0:
         return amounts
-    shares = [to_fen(Decimal(a) * Decimal(total_fen) / Decimal(listed) / 100) if listed else 0 for a in amounts]
-    biggest = max(range(len(amounts)), key=lambda i: amounts[i])
-    shares[biggest] += total_fen - sum(shares)
+    shares = [a * total_fen // listed for a in amounts]
+    left = total_fen - sum(shares)  # 0 <= left < len(amounts)
+    order = sorted(range(len(amounts)), key=lambda i: (-(amounts[i] * total_fen % listed), -amounts[i], i))
+    for i in order[:left]:
+        shares[i] += 1
     return shares
 
 
@@ -270,13 +314,15 @@ async def _frozen(account: Account, state: PlanState, kind: str, quote_id: int |
         )
         row = QuoteRecord.from_row(found) if found else None
     current = compute(state, now)
+    plan_changed = False
     if row is not None and now - row.created_at <= QUOTE_VALID_FOR and row.level == current.new_level:
         then = compute(state, row.created_at)
         if then.amount_fen == row.amount_fen:
             then.quote_id = row.id
             return then
+        plan_changed = True  # still fresh, yet the periods are worth another amount at its own time
     if row is None or current.amount_fen != row.amount_fen:
-        raise QuoteChanged(kind, row.amount_fen if row else None, current.amount_fen)
+        raise QuoteChanged(kind, row.amount_fen if row else None, current.amount_fen, plan_changed=plan_changed)
     current.quote_id = row.id
     return current
 
@@ -288,6 +334,7 @@ async def requote(
     new one is stored and the reason it changed is returned with it."""
     async with write_transaction():
         state = await plan_state(account.partner, now)
+        _still_offered(state, kind)
         refused = await _refusal(account, state, kind)
         if refused:
             raise refused
@@ -307,11 +354,20 @@ async def _existing(request_key: str | None, account: Account) -> Order | None:
     return await orders.by_request_key(account, request_key)
 
 
+def _still_offered(state: PlanState, kind: str) -> None:
+    """A confirmation (or its page shown again) for a change the plan no longer offers: it was unsubscribed, changed
+    or ended since the spec page was shown."""
+    if state.current is None or TARGETS.get(state.level, (None, None))[0] != kind:
+        raise PlanChanged(kind)
+
+
 async def _open_order(
     account: Account, kind: OrderKind, quote_id: int | None, request_key: str | None, now: datetime
 ) -> tuple[PlanState, ChangeQuote, str]:
-    """Inside the caller's transaction: re-check the change, price it at its frozen quote, open its order."""
+    """Inside the caller's transaction (after the company's lock): re-check the change, price it at its frozen
+    quote, open its order."""
     state = await plan_state(account.partner, now)
+    _still_offered(state, kind)
     refused = await _refusal(account, state, kind)
     if refused:
         raise refused

@@ -20,9 +20,14 @@ Decisions, stated once:
   paid online or by contract is refunded to the placing account's balance, as the guide's 退还余额 says).
   Any account of the company may unsubscribe the company's plan.
 - **Auto-renew** is switched off: a Basic plan has nothing to renew.
+- **A refund is paid only at the amounts the confirmed page showed** (SPEC.md §12): the form carries them back
+  (`Shown`: the total refund in fen and a digest of every amount on the page, per period). The submission
+  recomputes inside the refunding transaction, after the company's lock, and refuses with `QuoteStale` (409,
+  carrying the fresh quote) before anything is written when the amounts differ (another tab changed the plan,
+  the hour turned), or when the form carried none (an old tab, a hand-made request).
 - **Amounts depend on the hour**: a quote carries `computed_at` (now, floored to the hour). A submission whose
-  `computed_at` is not the current hour, or whose period list differs from the current one, is refused with
-  `QuoteStale` (carrying the fresh quote and whether any amount changed) before anything is written.
+  `computed_at` is not the current hour is refused the same way, even when the amounts came out the same (the
+  page says so, and promises it: "过了整点再提交，金额将重新计算并请您再次确认").
 - **Double submit**: the form's request key is the list of period ids it quoted (`period_key`). Those periods
   are marked refunded in the same transaction that writes the Unsubscription, whose `created_at` equals the
   refunded orders' `closed_at`; a second submission for periods already refunded finds that Unsubscription and
@@ -31,11 +36,12 @@ Decisions, stated once:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from models.db import lock_partner, write_transaction
-from models.enums import CouponKind, LedgerKind, Level, OrderKind, OrderStatus, PeriodStatus
+from models.enums import CouponKind, LedgerKind, Level, OrderKind, OrderStatus, PeriodStatus, Staleness
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.records import Unsubscription as UnsubscriptionRecord
@@ -76,6 +82,10 @@ NOT_FIVE_DAY_LATE = N_("距支付已超过5×24小时，不适用五天无理由
 NOT_FIVE_DAY_QUOTA = N_("本年度五天无理由退订次数已用完。")
 
 
+#: How far back a page's `computed_at` is believed when telling "the hour turned" from "the plan changed".
+PAGE_AGE_BELIEVED = timedelta(days=2)
+
+
 class AlreadyBasic(Conflict):
     def __init__(self) -> None:
         super().__init__(N_("贵公司的支持计划当前为基础级，没有可退订的支持计划。"))
@@ -97,6 +107,15 @@ class QuoteLine:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """The amounts a confirmed page showed, as its form carries them back: the total refund (退还余额) in fen and
+    a digest of every amount in the fee table and the summary (`UnsubscribeQuote.digest`)."""
+
+    refund_fen: int
+    digest: str
+
+
+@dataclass(frozen=True)
 class UnsubscribeQuote:
     plan_id: int
     level: str
@@ -115,37 +134,70 @@ class UnsubscribeQuote:
         """The form's request key: the periods this quote refunds."""
         return ",".join(str(line.period_id) for line in self.lines)
 
-    def amounts(self) -> tuple:
-        """Everything a person reads on the page, to tell whether a recomputation changed anything."""
+    def amounts(self) -> tuple[bool, tuple[int, ...], tuple[tuple[int, ...], ...]]:
+        """Every amount a person reads on the page, in fen: the five-day rule, the summary, each period's row."""
+        t = self.totals
         return (
             self.five_day,
-            self.totals,
+            tuple(to_fen(x) for x in (t.paid, t.consumed, t.fee, t.refund)),
             tuple(
-                (line.period_id, line.row.paid, line.row.consumed, line.row.fee, line.row.refund) for line in self.lines
+                (
+                    line.period_id,
+                    *(to_fen(x) for x in (line.row.paid, line.row.consumed, line.row.fee, line.row.refund)),
+                )
+                for line in self.lines
             ),
         )
 
+    @property
+    def digest(self) -> str:
+        """A short fingerprint of `amounts()`, carried by the form (hex, 32 characters)."""
+        five_day, totals, rows = self.amounts()
+        text = "|".join(
+            [
+                "v1",
+                "five_day" if five_day else "fee",
+                ":".join(map(str, totals)),
+                ";".join(":".join(map(str, row)) for row in rows),
+            ]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    @property
+    def shown(self) -> Shown:
+        """What the page built from this quote shows, as its form carries it back."""
+        return Shown(refund_fen=to_fen(self.totals.refund), digest=self.digest)
+
+
+STALE_MESSAGES = {
+    Staleness.HOUR_SAME: N_(
+        "退订金额按整点计算，您提交时已过整点，金额已按 %(time)s 重新计算（金额未变）。未做任何退订，请核对后再次确认并提交。"
+    ),
+    Staleness.HOUR_CHANGED: N_(
+        "退订金额按整点计算，您提交时金额已按 %(time)s 重新计算并发生了变化。未做任何退订，请核对新的金额后再次确认并提交。"
+    ),
+    Staleness.PLAN_CHANGED: N_(
+        "自此页面显示以来，支持计划已发生变化（例如在其他页面变更了规格或续费），退订金额已按 %(time)s 重新计算并发生了变化。未做任何退订，请核对新的金额后再次确认并提交。"
+    ),
+    Staleness.MISSING: N_(
+        "提交的页面没有带回它显示的退订金额（可能是较早打开的页面），退订金额已按 %(time)s 重新计算。未做任何退订，请核对下面的金额后再次确认并提交。"
+    ),
+}
+
 
 class QuoteStale(Conflict):
-    """The page's amounts were computed for an earlier hour (or other periods): show the fresh ones first."""
+    """The page's amounts are not the ones that would be refunded now (or it carried none): show the fresh ones
+    first. Nothing was written."""
 
-    def __init__(self, fresh: UnsubscribeQuote, changed: bool) -> None:
-        if changed:
-            super().__init__(
-                N_(
-                    "退订金额按整点计算，您提交时金额已按 %(time)s 重新计算并发生了变化。未做任何退订，请核对新的金额后再次确认并提交。"
-                ),
-                time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"),
-            )
-        else:
-            super().__init__(
-                N_(
-                    "退订金额按整点计算，您提交时已过整点，金额已按 %(time)s 重新计算（金额未变）。未做任何退订，请核对后再次确认并提交。"
-                ),
-                time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"),
-            )
+    def __init__(self, fresh: UnsubscribeQuote, why: Staleness) -> None:
+        super().__init__(STALE_MESSAGES[why], time=fresh.computed_at.strftime("%Y/%m/%d %H:%M:%S"))
         self.fresh = fresh
-        self.changed = changed
+        self.why = why
+
+    @property
+    def changed(self) -> bool:
+        """True when an amount differs from the page's (or the page carried none)."""
+        return self.why != Staleness.HOUR_SAME
 
 
 @dataclass(frozen=True)
@@ -249,10 +301,12 @@ def check_form(reason: str, comment: str, confirmed: bool) -> list[DomainError]:
 
 
 def parse_period_key(key: str | None) -> list[int]:
+    """The period ids of a form's `periods` field; [] for anything else (ASCII digits only, ids of 9 digits at most
+    so that every engine's integer column takes them)."""
     ids = []
-    for part in (key or "").split(","):
+    for part in (key or "").split(",")[:1000]:
         part = part.strip()
-        if not part.isdigit() or len(part) > 12:
+        if not (part.isascii() and part.isdigit()) or len(part) > 9:
             return []
         ids.append(int(part))
     return ids
@@ -293,22 +347,28 @@ async def _replayed(account: Account, period_key: str | None) -> int | None:
 async def _still_same(
     account: Account,
     fresh: UnsubscribeQuote,
-    period_key: str | None,
+    shown: Shown | None,
     computed_at: datetime | None,
     now: datetime,
     quota: int,
 ) -> None:
-    """Refuse (QuoteStale) when the page's amounts are not the ones that would be refunded now."""
-    if period_key == fresh.period_key and computed_at is not None and hour_floor(computed_at) == fresh.computed_at:
-        return
-    changed = True
-    if period_key == fresh.period_key and computed_at is not None and computed_at <= now:
+    """Refuse (QuoteStale) unless the page showed exactly the amounts that would be refunded now, for this hour."""
+    same_hour = computed_at is not None and hour_floor(computed_at) == fresh.computed_at
+    if shown is None:
+        raise QuoteStale(fresh, Staleness.MISSING)
+    if shown == fresh.shown:
+        if same_hour:
+            return
+        raise QuoteStale(fresh, Staleness.HOUR_SAME)
+    # The amounts differ: did the hour turn under an unchanged plan, or did the plan change?
+    if computed_at is not None and not same_hour and now - PAGE_AGE_BELIEVED <= computed_at <= now:
         try:
             earlier = await quote(account, computed_at, quota)
         except DomainError:
             earlier = None
-        changed = earlier is None or earlier.amounts() != fresh.amounts()
-    raise QuoteStale(fresh, changed)
+        if earlier is not None and earlier.shown == shown:
+            raise QuoteStale(fresh, Staleness.HOUR_CHANGED)
+    raise QuoteStale(fresh, Staleness.PLAN_CHANGED)
 
 
 async def submit(
@@ -319,11 +379,13 @@ async def submit(
     confirmed: bool,
     period_key: str | None,
     computed_at: datetime | None,
+    shown: Shown | None,
     now: datetime,
     quota: int,
 ) -> Outcome:
     """退订: recompute, refund every period to the balance, store the reason, mark the orders 已退订 — one
-    transaction. Bad input, a plan already Basic or a stale page change nothing."""
+    transaction. Bad input, a plan already Basic or a page whose amounts (`shown`) are not the ones recomputed now
+    change nothing."""
     problems = check_form(reason, comment, confirmed)
     if problems:
         raise problems[0]
@@ -333,8 +395,8 @@ async def submit(
         earlier = await _replayed(account, period_key)
         if earlier is not None:
             return Outcome(earlier, replayed=True)
-        fresh = await quote(account, now, quota)
-        await _still_same(account, fresh, period_key, computed_at, now, quota)
+        fresh = await quote(account, now, quota)  # after the lock: what would be refunded is final until commit
+        await _still_same(account, fresh, shown, computed_at, now, quota)
         unsubscription_id = await _refund(account, fresh, reason, comment, now)
     return Outcome(unsubscription_id, replayed=False)
 

@@ -94,6 +94,7 @@ async def submit(
         confirmed=True,
         period_key=quote.period_key,
         computed_at=quote.computed_at,
+        shown=quote.shown,
         now=now,
         quota=quota,
     )
@@ -354,6 +355,7 @@ async def test_bad_input_changes_nothing(demo, reason, comment, confirmed, field
             confirmed=confirmed,
             period_key=q.period_key,
             computed_at=q.computed_at,
+            shown=q.shown,
             now=now,
             quota=10,
         )
@@ -376,7 +378,15 @@ async def test_a_basic_plan_cannot_be_unsubscribed(demo):
         await unsubscribe.quote(account, now, 10)
     with pytest.raises(unsubscribe.AlreadyBasic) as raised:
         await unsubscribe.submit(
-            account, reason="test_done", comment="", confirmed=True, period_key="", computed_at=now, now=now, quota=10
+            account,
+            reason="test_done",
+            comment="",
+            confirmed=True,
+            period_key="",
+            computed_at=now,
+            shown=None,
+            now=now,
+            quota=10,
         )
     assert raised.value.status_code == 409
     # …nor once it has ended (the plan fell back to Basic by itself).
@@ -406,6 +416,7 @@ async def test_a_double_submit_refunds_once_and_returns_the_first_result(demo):
             confirmed=True,
             period_key=q.period_key,
             computed_at=q.computed_at,
+            shown=q.shown,
             now=now,
             quota=10,
         )
@@ -435,6 +446,7 @@ async def test_a_quote_from_an_earlier_hour_is_recomputed_before_refunding(demo)
                 confirmed=True,
                 period_key=seen.period_key,
                 computed_at=bad,
+                shown=seen.shown,
                 now=now,
                 quota=10,
             )

@@ -18,7 +18,7 @@ from tests.helpers.unsubscribe import add_renewal, buy
 D = Decimal
 
 PAGE = "/plan/unsubscribe"
-HIDDEN_RE = re.compile(r'<input type="hidden" name="(periods|computed_at)" value="([^"]*)">')
+HIDDEN_RE = re.compile(r'<input type="hidden" name="(periods|computed_at|refund_fen|amounts)" value="([^"]*)">')
 COLUMNS = ["名称/ID", "产品类型", "产品规格", "区域", "起止时间", "已消费金额(¥)", "手续费(¥)", "退订金额(¥)"]
 REASONS = [
     "购买云服务时选择参数错误",

@@ -26,7 +26,7 @@ from models.services import changes, purchase
 from models.services.errors import N_, DomainError
 from models.services.plans import PlanState, plan_state
 from web.auth import provide_account
-from web.changes.pages import ChangePage, ChangeSpecPage, change_status
+from web.changes.pages import ChangePage, ChangeRefusedPage, ChangeSpecPage, change_status
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
 from web.purchase.pages import PurchasePage, choice_from
@@ -36,7 +36,9 @@ BACK = "/plan/change"
 AGREE_FIRST = N_("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
 
 
-def _context(account: Account, model: PurchasePage | ChangePage | ChangeSpecPage) -> dict[str, object]:
+def _context(
+    account: Account, model: PurchasePage | ChangePage | ChangeSpecPage | ChangeRefusedPage
+) -> dict[str, object]:
     return {"account": account, "errors": model.errors, "page": model}
 
 
@@ -155,6 +157,8 @@ class ChangeController(Controller):
                     quote, changed = await changes.requote(account, kind, quote_id, now)
             else:
                 quote, changed = await changes.requote(account, kind, quote_id, now)
+        except changes.PlanChanged as exc:  # unsubscribed or changed in another tab: say so, nothing was done
+            return await self._plan_changed_page(request, account, exc, now)
         except DomainError:
             return Redirect(path=BACK, status_code=303)  # no longer possible: the change page says why
         errors: dict[str, str] = {}
@@ -170,6 +174,12 @@ class ChangeController(Controller):
             agree=agreed,
         )
         return page(request, "changes/spec.html", _context(account, model), status_code=409 if changed else 400)
+
+    async def _plan_changed_page(
+        self, request: Request, account: Account, exc: changes.PlanChanged, now: datetime
+    ) -> Template:
+        model = ChangeRefusedPage(state=await plan_state(account.partner, now), kind=exc.kind, errors=error_dict(exc))
+        return page(request, "changes/refused.html", _context(account, model), status_code=exc.status_code)
 
     @get("/upgrade/spec")
     async def upgrade_spec(self, request: Request, account: Account, now: datetime) -> Template | Redirect:

@@ -72,3 +72,13 @@ class ChangeSpecPage:
     @property
     def kind(self) -> str:
         return self.quote.kind
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRefusedPage:
+    """规格确认 refused at confirmation (409): the plan changed since the page was shown (another tab unsubscribed
+    or changed it), so nothing was changed or refunded. Shows why and the plan as it is now."""
+
+    state: PlanState
+    kind: str  # the change that was confirmed: upgrade or downgrade
+    errors: dict[str, str]  # the one message, for the error summary

@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from models.records import Account
+from models.rules.periods import BEIJING
 from models.services import unsubscribe
 from web.auth import provide_account
 from web.forms import error_dict, form_data
@@ -24,12 +25,26 @@ def quota_of(request: Request) -> int:
 
 
 def parse_moment(value: str | None) -> datetime | None:
-    """The page's hidden computation time; anything unreadable counts as 'not this hour'."""
+    """The page's hidden computation time; anything unreadable (or beyond Beijing time's range) counts as 'not
+    this hour'."""
     try:
-        moment = datetime.fromisoformat((value or "").strip())
-    except ValueError:
+        moment = datetime.fromisoformat((value or "").strip()[:40])
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return None
+        return moment.astimezone(BEIJING)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo is not None else None
+
+
+def parse_shown(refund_fen: str | None, digest: str | None) -> unsubscribe.Shown | None:
+    """The amounts the page showed, from its hidden fields; None when either is missing or unreadable (the
+    service then refuses and shows the amounts again)."""
+    fen, digest = (refund_fen or "").strip(), (digest or "").strip()
+    if not (fen.isascii() and fen.isdigit()) or len(fen) > 15:
+        return None
+    if len(digest) != 32 or any(c not in "0123456789abcdef" for c in digest):
+        return None
+    return unsubscribe.Shown(refund_fen=int(fen), digest=digest)
 
 
 def form_page(request: Request, account: Account, model: UnsubscribePage, *, status_code: int = 200) -> Template:
@@ -73,6 +88,7 @@ class UnsubscribeController(Controller):
                     confirmed=True,
                     period_key=data.get("periods"),
                     computed_at=parse_moment(data.get("computed_at")),
+                    shown=parse_shown(data.get("refund_fen"), data.get("amounts")),
                     now=now,
                     quota=quota_of(request),
                 )
