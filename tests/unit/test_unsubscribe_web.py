@@ -82,7 +82,7 @@ async def test_the_guide_screen_and_its_refund(client, demo, clock, settings):
     assert ">我已确认本次退订金额和相关费用。</label>" in page.text
     assert re.search(r'<button type="submit">退订</button>', page.text)
     assert "以上金额按 2019/12/11 17:00:00 计算" in page.text
-    assert 'src="/static/unsubscribe.js"' in page.text
+    assert 'src="/static/unsubscribe.js?v=' in page.text
     fields = hidden(page.text)
     assert fields["computed_at"] == "2019-12-11T17:00:00+08:00"
 
