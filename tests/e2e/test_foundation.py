@@ -91,6 +91,21 @@ def test_sign_out(page):
     expect(page.get_by_role("button", name="退出")).to_have_count(0)
 
 
+def test_sign_out_of_every_session_from_the_sessions_page(page, new_context):
+    """登录会话 (issue 11): another browser of the same account is signed out too; no axe violation."""
+    other = new_context().new_page()
+    sign_in(other, "partner-a")
+    sign_in(page, "partner-a")
+    page.get_by_role("link", name="当前帐号：partner-a").click()
+    expect(page.get_by_role("heading", name="登录会话", level=1)).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="退出所有会话").click()
+    expect(page.get_by_role("status")).to_contain_text("已在所有浏览器和设备上退出此帐号")
+    assert_no_axe_violations(page)
+    other.goto("/plan")
+    expect(other).to_have_url(re.compile(r"/login"))
+
+
 def test_axe_on_login_and_detail_pages_in_both_locales(page):
     page.goto("/login")
     assert_no_axe_violations(page)
