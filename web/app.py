@@ -10,6 +10,7 @@ from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -34,7 +35,7 @@ from web.forms import guard_request
 from web.i18n import LocaleMiddleware, _, ngettext
 from web.retry import ConflictRetryMiddleware
 from web.routes import ROUTES, SANDBOX
-from web.security import add_headers
+from web.security import CsrfMiddleware, add_headers
 from web.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
 from web.settings import ROOT, Settings
 
@@ -116,13 +117,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         template_config=template_config,
         # The retry is outermost, so a replayed request loads its session and locale afresh.
-        middleware=[ConflictRetryMiddleware, LocaleMiddleware, session.middleware],
+        # CSRF as Litestar's own, with our guard against non-ASCII tokens (so a middleware, not csrf_config).
+        middleware=[
+            ConflictRetryMiddleware,
+            LocaleMiddleware,
+            session.middleware,
+            DefineMiddleware(CsrfMiddleware, config=csrf),
+        ],
         stores={STORE_NAME: DatabaseSessionStore(settings.clock, settings.session_max_age)},
         before_request=guard_request,
         before_send=[add_headers],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         request_max_body_size=MAX_BODY,
-        csrf_config=csrf,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         dependencies={"now": Provide(provide_now, sync_to_thread=False)},
         # HANDLERS maps each exception to its handler; inferred as dict[type, function], it loses their signatures.

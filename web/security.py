@@ -9,6 +9,7 @@ import re
 from functools import cache
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Message, Scope
 
 from web.settings import ROOT, Settings
@@ -76,3 +77,13 @@ async def add_headers(message: Message, scope: Scope) -> None:
             del headers["set-cookie"]
             for cookie in cookies:
                 headers.add("set-cookie", cookie if _SECURE.search(cookie) else cookie + "; Secure")
+
+
+class CsrfMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, refusing (403) a token no page of ours could have made: compare_digest raises
+    TypeError on non-ASCII text, which would otherwise be a 500."""
+
+    def _decode_csrf_token(self, token: str) -> str | None:
+        if not token.isascii():
+            return None
+        return super()._decode_csrf_token(token)
