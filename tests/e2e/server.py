@@ -5,6 +5,7 @@
     srv.cli("balance", "top-up", "alice", "100")
     srv.restart(now="2024-01-08T10:30:00+08:00")   # same database, same port, new pinned time
     srv.stop()
+    ConsoleServer(tmp_path, extra_env={"CONSOLE_DATABASE_URL": pg_url}, workers=4)   # PostgreSQL, `serve --workers 4`
 
 The CLI is run as `python -m web.cli ...` with the interpreter running pytest and the repository root as
 working directory, so it needs neither PATH nor an installed entry point.
