@@ -50,6 +50,18 @@ async def write_transaction() -> AsyncIterator[object]:
             yield tx
 
 
+async def open_pool(engine: Engine, max_size: int) -> None:
+    """PostgreSQL: one bounded pool per worker (workers × max_size must stay under the server's
+    max_connections); requests beyond it wait for a connection instead of failing. SQLite: nothing."""
+    if isinstance(engine, PostgresEngine) and engine.pool is None and max_size > 0:
+        await engine.start_connection_pool(min_size=1, max_size=max_size)
+
+
+async def close_pool(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
 def is_postgres() -> bool:
     return isinstance(current_engine(), PostgresEngine)
 

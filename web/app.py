@@ -27,7 +27,7 @@ from litestar.types import (
     Send,
 )
 
-from models.db import engine_from_url, use_engine
+from models.db import close_pool, engine_from_url, open_pool, use_engine
 from web import scheduler, template_globals
 from web.auth import provide_now
 from web.errors import HANDLERS
@@ -88,9 +88,18 @@ class Console(Litestar):
         await super().__call__(cast(Scope, {**scope, "method": "GET"}), receive, headers_only)
 
 
+async def _open_pool(app: Litestar) -> None:
+    await open_pool(app.state.engine, app.state.settings.pg_pool_size)
+
+
+async def _close_pool(app: Litestar) -> None:
+    await close_pool(app.state.engine)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).check()
-    use_engine(engine_from_url(settings.database_url))
+    engine = engine_from_url(settings.database_url)
+    use_engine(engine)
     template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(_environment()))
     session = DatabaseSessionConfig(
         store=STORE_NAME,
@@ -135,8 +144,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=cast(ExceptionHandlersMap, HANDLERS),
         debug=False,
         openapi_config=None,
-        on_startup=[scheduler.start],
-        on_shutdown=[scheduler.stop],
+        on_startup=[_open_pool, scheduler.start],
+        on_shutdown=[scheduler.stop, _close_pool],
     )
     app.state.settings = settings
+    app.state.engine = engine
     return app

@@ -45,6 +45,10 @@ class Settings:
     login_failures_before_throttle: int = 10
     login_throttle_seconds: int = 30
     session_max_age: int = 8 * 3600
+    # PostgreSQL connections per worker (CONSOLE_PG_POOL_SIZE, 10 from the environment); keep workers × machines ×
+    # this under max_connections. 0 (settings built in code: tests, whose clients run the app on another event
+    # loop than the test's queries) opens a connection per query instead.
+    pg_pool_size: int = 0
     # The in-process job scheduler of `serve` (web/scheduler.py): on from the environment unless
     # CONSOLE_SCHEDULER=off; off for settings built in code (tests), which run the jobs themselves.
     scheduler: bool = False
@@ -84,8 +88,11 @@ class Settings:
         try:
             quota = int(env.get("CONSOLE_FIVE_DAY_QUOTA", "10"))
             session_hours = float(env.get("CONSOLE_SESSION_HOURS", "8"))
+            pool_size = int(env.get("CONSOLE_PG_POOL_SIZE", "10"))
         except ValueError as exc:
-            raise SettingsError(f"CONSOLE_FIVE_DAY_QUOTA and CONSOLE_SESSION_HOURS must be numbers ({exc})") from None
+            raise SettingsError(
+                f"CONSOLE_FIVE_DAY_QUOTA, CONSOLE_SESSION_HOURS and CONSOLE_PG_POOL_SIZE must be numbers ({exc})"
+            ) from None
         try:
             clock = clock_from_env(env.get("CONSOLE_NOW"))
         except ValueError as exc:
@@ -101,5 +108,6 @@ class Settings:
             trusted_proxies=env.get("CONSOLE_TRUSTED_PROXIES", "").strip(),
             five_day_quota=quota,
             session_max_age=max(60, int(session_hours * 3600)),
+            pg_pool_size=max(1, pool_size),
             scheduler=env.get("CONSOLE_SCHEDULER", "on").strip().lower() not in ("off", "0", "false", "no"),
         )
