@@ -15,6 +15,9 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from models.tables import ALL_TABLES, Partner
 
+#: The largest id a Serial column holds (PostgreSQL's integer): a larger one names no row, on either engine.
+MAX_SERIAL = 2**31 - 1
+
 
 def engine_from_url(url: str) -> Engine:
     if url.startswith("sqlite:///"):

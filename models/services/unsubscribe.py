@@ -40,7 +40,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from models.db import lock_partner, write_transaction
+from models.db import MAX_SERIAL, lock_partner, write_transaction
 from models.enums import CouponKind, LedgerKind, Level, OrderKind, OrderStatus, PeriodStatus, Staleness
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
@@ -488,6 +488,8 @@ class UnsubscribeResult:
 
 
 async def result(account: Account, unsubscription_id: int) -> UnsubscribeResult:
+    if not 0 < unsubscription_id <= MAX_SERIAL:
+        raise NotFound(N_("退订记录不存在。"))
     row = (
         await Unsubscription.select(
             *Unsubscription.all_columns(),

@@ -281,3 +281,10 @@ async def test_the_scheduler_removes_sessions_that_ended_by_age(client, settings
     done = await scheduler.run_once(client.app)
     assert done is not None and done["ended_sessions"] == 1
     assert await WebSession.count() == 0
+
+
+@pytest.mark.parametrize("number", ["2147483648", "9223372036854775808", "99999999999999999999", "0"])
+async def test_an_id_no_row_can_have_is_not_found(client, demo, number):
+    await sign_in(client, "partner-a")
+    response = await client.get(f"/plan/unsubscribe/result/{number}")
+    assert response.status_code == 404 and "退订记录不存在" in response.text
