@@ -20,13 +20,18 @@ def provide_now(request: Request) -> datetime:
     return request.app.state.settings.clock.now()
 
 
-def _session_alive(request: Request) -> bool:
-    settings = request.app.state.settings
+def session_window(request: Request) -> tuple[datetime, datetime] | None:
+    """When this session began and when it ends by age; None without a readable sign-in time."""
     try:
         signed_in_at = datetime.fromisoformat(request.session.get(SIGNED_IN_AT, ""))
     except (TypeError, ValueError):
-        return False
-    return settings.clock.now() - signed_in_at <= timedelta(seconds=settings.session_max_age)
+        return None
+    return signed_in_at, signed_in_at + timedelta(seconds=request.app.state.settings.session_max_age)
+
+
+def _session_alive(request: Request) -> bool:
+    window = session_window(request)
+    return window is not None and provide_now(request) <= window[1]
 
 
 async def provide_account(request: Request) -> Account:

@@ -8,10 +8,12 @@ what is wrong next to the field."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from litestar import Request
 from litestar.exceptions import ClientException
 
+from models.rules.periods import BEIJING
 from models.services.errors import DomainError
 from web.i18n import _
 
@@ -55,15 +57,27 @@ def error_dict(exc: DomainError, default_field: str = "") -> dict[str, str]:
     return {exc.field or default_field: _(exc.message, **exc.params)}
 
 
-def parse_int(value: str | None) -> int | None:
+def parse_int(value: str | None, max_digits: int = MAX_INT_DIGITS) -> int | None:
     """An integer from a form or query string, or None when it is not one (the page then says so)."""
     if value is None:
         return None
     value = value.strip()
     digits = value[1:] if value.startswith("-") else value
-    if not digits or len(digits) > MAX_INT_DIGITS or not (digits.isascii() and digits.isdigit()):
+    if not digits or len(digits) > max_digits or not (digits.isascii() and digits.isdigit()):
         return None
     return int(value)
+
+
+def parse_moment(value: str | None) -> datetime | None:
+    """An ISO 8601 moment with its offset (a page's hidden computation time), in Beijing time; None when it is
+    unreadable, has no offset, or lies beyond the calendar's range."""
+    try:
+        moment = datetime.fromisoformat((value or "").strip()[:40])
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return None
+        return moment.astimezone(BEIJING)
+    except (ValueError, OverflowError):
+        return None
 
 
 async def guard_request(request: Request) -> None:

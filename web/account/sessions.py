@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from models.records import Account
-from web.auth import SIGNED_IN_AT, provide_account, sign_out_everywhere
+from web.auth import provide_account, session_window, sign_out_everywhere
 from web.rendering import page
 
 
@@ -19,8 +17,9 @@ class SessionsController(Controller):
 
     @get("/")
     async def sessions(self, request: Request, account: Account) -> Template:
-        signed_in_at = datetime.fromisoformat(request.session[SIGNED_IN_AT])
-        ends_at = signed_in_at + timedelta(seconds=request.app.state.settings.session_max_age)
+        window = session_window(request)
+        assert window is not None  # provide_account let this request in: its session has a sign-in time
+        signed_in_at, ends_at = window
         return page(
             request,
             "account/sessions.html",

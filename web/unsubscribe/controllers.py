@@ -10,13 +10,15 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from models.records import Account
-from models.rules.periods import BEIJING
 from models.services import unsubscribe
 from web.auth import provide_account
-from web.forms import error_dict, form_data
+from web.forms import error_dict, form_data, parse_int, parse_moment
 from web.i18n import _
 from web.rendering import page
 from web.unsubscribe.pages import FormValues, UnsubscribePage
+
+#: A refund in fen has at most this many digits (a hidden field: anything longer was not made by the page).
+MAX_FEN_DIGITS = 15
 
 
 def quota_of(request: Request) -> int:
@@ -24,27 +26,13 @@ def quota_of(request: Request) -> int:
     return quota
 
 
-def parse_moment(value: str | None) -> datetime | None:
-    """The page's hidden computation time; anything unreadable (or beyond Beijing time's range) counts as 'not
-    this hour'."""
-    try:
-        moment = datetime.fromisoformat((value or "").strip()[:40])
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            return None
-        return moment.astimezone(BEIJING)
-    except (ValueError, OverflowError):
-        return None
-
-
 def parse_shown(refund_fen: str | None, digest: str | None) -> unsubscribe.Shown | None:
     """The amounts the page showed, from its hidden fields; None when either is missing or unreadable (the
     service then refuses and shows the amounts again)."""
-    fen, digest = (refund_fen or "").strip(), (digest or "").strip()
-    if not (fen.isascii() and fen.isdigit()) or len(fen) > 15:
+    fen, digest = parse_int(refund_fen, MAX_FEN_DIGITS), (digest or "").strip()
+    if fen is None or fen < 0 or len(digest) != 32 or any(c not in "0123456789abcdef" for c in digest):
         return None
-    if len(digest) != 32 or any(c not in "0123456789abcdef" for c in digest):
-        return None
-    return unsubscribe.Shown(refund_fen=int(fen), digest=digest)
+    return unsubscribe.Shown(refund_fen=fen, digest=digest)
 
 
 def form_page(request: Request, account: Account, model: UnsubscribePage, *, status_code: int = 200) -> Template:
