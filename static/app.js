@@ -56,7 +56,46 @@
     });
   }
 
+  // A form being sent: its submit buttons are disabled (one click, one request) once the browser has taken the
+  // form's data (a disabled submitter would drop its name); they come back when the page is shown again
+  // (the Back button) or if nothing answered.
+  function wireSubmitGuards() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (event.defaultPrevented) return; // htmx (or the confirm dialog) handles this one itself
+      window.setTimeout(function () {
+        form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (button) {
+          button.disabled = true;
+          button.setAttribute("data-sending", "");
+        });
+        window.setTimeout(function () { release(form); }, 15000);
+      }, 0);
+    });
+    window.addEventListener("pageshow", function () { document.querySelectorAll("form").forEach(release); });
+  }
+
+  function release(form) {
+    form.querySelectorAll("button[data-sending]").forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("data-sending");
+    });
+  }
+
+  // While htmx fetches a preview, its target says it is busy (styled as a spinner; aria-busy for screen readers).
+  function wireBusy() {
+    document.addEventListener("htmx:beforeRequest", function (event) {
+      var target = event.detail.target;
+      if (target) target.setAttribute("aria-busy", "true");
+    });
+    document.addEventListener("htmx:afterRequest", function (event) {
+      var target = event.detail.target;
+      if (target) target.removeAttribute("aria-busy");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    wireSubmitGuards();
+    wireBusy();
     wireMenus();
     focusErrorSummary(document);
     wireConfirmDialogs();
