@@ -21,6 +21,7 @@ from models.services.plans import plan_state
 from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
+from web.pending import pending_orders
 from web.plans.pages import DetailPage
 from web.rendering import page
 from web.template_globals import term_label
@@ -38,7 +39,9 @@ class PlanController(Controller):
     @get("/")
     async def detail(self, request: Request, account: Account, now: datetime) -> Template:
         state = await plan_state(account.partner, now)
-        model = DetailPage.of(state, now, viewer=account, may_pay=await may_pay(account))
+        model = DetailPage.of(
+            state, now, viewer=account, may_pay=await may_pay(account), pending=await pending_orders(account)
+        )
         return page(request, "plans/detail.html", {"account": account, "page": model})
 
     @post("/auto-renew")
@@ -53,7 +56,13 @@ class PlanController(Controller):
                 raise
             errors = error_dict(exc, "auto_renew")
             model = DetailPage.of(
-                state, now, viewer=account, may_pay=await may_pay(account), submitted=(enabled, months), errors=errors
+                state,
+                now,
+                viewer=account,
+                may_pay=await may_pay(account),
+                submitted=(enabled, months),
+                errors=errors,
+                pending=await pending_orders(account),
             )
             return page(
                 request,

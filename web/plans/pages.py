@@ -12,6 +12,7 @@ from models.rules.quota import can_buy_packs
 from models.rules.service_items import SERVICE_ITEMS
 from models.services.plans import PlanState
 from web.i18n import _
+from web.pending import PendingOrders
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class DetailPage:
     more: tuple[Action, ...]  # under 更多; empty for a Basic plan
     periods: tuple[PeriodRow, ...]  # newest first
     auto_renew: AutoRenewForm | None  # None: nothing to set (Basic, or no period running)
+    pending: PendingOrders = field(default_factory=PendingOrders)  # the company's pending orders (the banner at the top)
 
     @classmethod
     def of(
@@ -90,6 +92,7 @@ class DetailPage:
         may_pay: bool = False,
         submitted: tuple[str, int | None] | None = None,
         errors: dict[str, str] | None = None,
+        pending: PendingOrders | None = None,
     ) -> DetailPage:
         """`viewer`: the signed-in account, and whether it may pay for renewals (then saving "on" makes it the
         payer); `submitted` (auto_renew, months) and `errors` when a 自动续费 setting comes back with an error."""
@@ -111,4 +114,5 @@ class DetailPage:
             more=more,
             periods=tuple(PeriodRow(p, period_status_label(p, state.current, now)) for p in state.history),
             auto_renew=auto_renew,
+            pending=pending or PendingOrders(),
         )

@@ -1,0 +1,56 @@
+"""The company's pending orders on the detail page (issue 12 §2, SPEC.md §13): 继续支付 and 取消订单 for the account
+that placed the order, 等待主帐号代付 for a 代付 request, the request to pay for the main account, and the others
+of the company told who placed it."""
+
+from __future__ import annotations
+
+import re
+
+from tests.helpers.http import place_order, post_form, sign_in
+
+
+def banner(html: str) -> str:
+    """The pending-order banner of a page ("" when there is none)."""
+    match = re.search(r'<div class="alert alert-warning">.*?</div>\s*</div>\s*</div>', html, re.S)
+    return match.group(0) if match else ""
+
+
+async def test_detail_page_shows_own_pending_purchase_with_pay_and_cancel(client, demo):
+    await sign_in(client, "partner-a-ops")
+    assert banner((await client.get("/plan")).text) == ""
+    order_id = await place_order(client, "premium", 3)
+    shown = banner((await client.get("/plan")).text)
+    assert "您有待支付的订单" in shown and order_id in shown
+    assert "新购 尊享级 3个月" in shown and "应付金额：" in shown
+    assert f'href="/orders/{order_id}/pay"' in shown and "继续支付" in shown
+    assert f'href="/orders/{order_id}/cancel"' in shown and 'class="button danger"' in shown and "取消订单" in shown
+    assert 'role="alert"' not in shown  # a pending order is not an error
+    cancelled = await post_form(client, f"/orders/{order_id}/cancel", {}, token_from="/plan")
+    assert cancelled.status_code == 303
+    assert banner((await client.get("/plan")).text) == ""
+
+
+async def test_a_partner_payment_request_waits_for_the_main_account(client, demo):
+    await sign_in(client, "partner-a-ops")
+    order_id = await place_order(client)
+    chosen = await post_form(client, f"/orders/{order_id}/pay", {"method": "partner", "coupon": ""})
+    assert chosen.status_code == 303
+    member_view = banner((await client.get("/plan")).text)
+    assert "等待主帐号代付" in member_view and "继续支付" not in member_view
+    assert f'href="/orders/{order_id}/cancel"' in member_view  # the member may still withdraw it
+    await sign_in(client, "partner-a")
+    main_view = banner((await client.get("/plan")).text)
+    assert "您有待支付的订单" in main_view and "子帐号申请由您代付" in main_view
+    assert f'href="/orders/{order_id}/verify"' in main_view  # the main account pays after 身份验证
+    assert "取消订单" not in main_view and "partner-a-ops" in main_view
+
+
+async def test_others_in_the_company_see_the_order_without_actions(client, demo):
+    await sign_in(client, "partner-a-ops")
+    order_id = await place_order(client)
+    await sign_in(client, "partner-a")
+    shown = banner((await client.get("/plan")).text)
+    assert "贵公司有待支付的订单" in shown and order_id in shown and "partner-a-ops" in shown
+    assert "继续支付" not in shown and "取消订单" not in shown
+    await sign_in(client, "partner-b-buyer")  # another company sees nothing of it
+    assert banner((await client.get("/plan")).text) == ""
