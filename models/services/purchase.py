@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from models.db import write_transaction
+from models.db import lock_partner, write_transaction
 from models.enums import OrderKind
 from models.records import Account, Order
 from models.rules.eligibility import ALREADY_HAS_PLAN, COMPANY_MISMATCH, MAIN_NOT_CERTIFIED, purchase_refusal
@@ -14,7 +14,7 @@ from models.rules.periods import is_valid_term, purchase_period
 from models.rules.pricing import PAID_LEVELS
 from models.services import orders
 from models.services.accounts import get_account, main_account_of
-from models.services.errors import N_, DomainError
+from models.services.errors import N_, Conflict, DomainError
 from models.services.plans import add_period, list_price_fen, plan_state
 from models.tables import Plan
 
@@ -27,6 +27,8 @@ REFUSALS = {
     ),
     ALREADY_HAS_PLAN: N_("贵公司已有合作伙伴支持计划，同一公司同一时间只能持有一个支持计划。"),
 }
+#: SPEC.md §13: a company has at most one pending 新购 order.
+PENDING_PURCHASE = N_("贵公司已有待支付的新购订单（%(order)s），请继续支付或取消该订单后再购买。")
 
 
 class PurchaseRefused(DomainError):
@@ -66,13 +68,27 @@ def price(level: str, months: int) -> int:
     return list_price_fen(level, months)
 
 
+async def pending_purchase(partner_id: int) -> Order | None:
+    """The company's pending 新购 order, if it has one (SPEC.md §13: at most one)."""
+    return await orders.pending_of_kind(partner_id, (OrderKind.PURCHASE,))
+
+
 async def place(account: Account, level: str, months: int, request_key: str | None, now: datetime) -> str:
-    """规格确认 → 去购买: the pending order, at the list price the preview showed."""
+    """规格确认 → 去购买: the pending order, at the list price the preview showed. A resubmitted form (same
+    request_key) finds its order; while the company has another pending 新购 order, none is made (Conflict, 409).
+    The company is locked first, so two tabs sending at once make one order."""
     check_choice(level, months)
     async with write_transaction():
+        await lock_partner(account.partner)
         refused = await refusal(account, now)
         if refused:
             raise refused
+        again = await orders.by_request_key(account, request_key)
+        if again is not None:
+            return again.id
+        pending = await pending_purchase(account.partner)
+        if pending is not None:
+            raise Conflict(PENDING_PURCHASE, order=pending.id)
         order_id, _ = await orders.create_order(
             account=account,
             kind=OrderKind.PURCHASE,

@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from models.enums import CaptureOutcome, LedgerKind, OrderStatus
+from models.db import write_transaction
+from models.enums import CaptureOutcome, LedgerKind, OrderKind, OrderStatus
 from models.services import captures, orders, payments, purchase
 from models.services.accounts import account_by_login
 from models.services.errors import DomainError, NotFound
@@ -193,7 +194,13 @@ async def test_a_capture_its_order_can_no_longer_take_is_credited_with_nothing_h
     """The company bought a plan another way meanwhile: paying this purchase is refused, so the capture is credited
     and whatever the attempt wrote is undone (a savepoint inside the capture's transaction)."""
     _, first = await online_order(clock, login="partner-a-ops")
-    main, second = await online_order(clock, login="partner-a", level="premium")
+    # purchase.place refuses a second pending 新购 (SPEC.md §13): this one was placed before that rule
+    main = await account_by_login("partner-a")
+    async with write_transaction():
+        second_id, _ = await orders.create_order(
+            account=main, kind=OrderKind.PURCHASE, now=clock.now(), level="premium", months=1, list_fen=2_500_000
+        )
+    second = await payments.choose(main, second_id, "online", None, clock.now())
     await deliver(first.id, first.due_fen, "SBX-plan", clock)
     recorded = await deliver(second.id, second.due_fen, "SBX-no-plan", clock)
     assert recorded.outcome == CaptureOutcome.CREDITED and recorded.credited_to == main.id

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from models.db import write_transaction
+from models.enums import OrderKind
 from models.services import coupons, orders, payments, purchase, verification
 from models.services.accounts import account_by_login
 from models.services.errors import DomainError, NotFound
@@ -48,7 +49,12 @@ async def test_concurrent_payments_of_one_order_charge_once(demo, clock):
 
 async def test_two_orders_of_one_company_only_one_plan(demo, clock):
     buyer, first = await new_order(clock, "partner-a-ops")
-    main, second = await new_order(clock, "partner-a", level="premium")
+    main = await account_by_login("partner-a")
+    # purchase.place refuses a second pending 新购 (SPEC.md §13); one made before that rule still pays no second plan
+    async with write_transaction():
+        second, _ = await orders.create_order(
+            account=main, kind=OrderKind.PURCHASE, now=clock.now(), level="premium", months=1, list_fen=2_500_000
+        )
     await payments.settle(first, clock.now(), payer_id=buyer.id)
     with pytest.raises(DomainError) as refused:
         await payments.settle(second, clock.now(), payer_id=main.id)

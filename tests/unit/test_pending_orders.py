@@ -4,9 +4,18 @@ of the company told who placed it."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
-from tests.helpers.http import place_order, post_form, sign_in
+import pytest
+
+from models.services import purchase
+from models.services.accounts import account_by_login
+from models.services.errors import Conflict
+from models.tables import SupportOrder
+from tests.helpers.http import csrf_token, place_order, post_form, sign_in
+
+RACE = 20
 
 
 def banner(html: str) -> str:
@@ -54,3 +63,68 @@ async def test_others_in_the_company_see_the_order_without_actions(client, demo)
     assert "继续支付" not in shown and "取消订单" not in shown
     await sign_in(client, "partner-b-buyer")  # another company sees nothing of it
     assert banner((await client.get("/plan")).text) == ""
+
+
+# --- no second pending 新购 (SPEC.md §13) --------------------------------------------------------------------------
+
+
+async def spec_form(client, level: str, months: int, key: str):
+    return await post_form(
+        client,
+        "/plan/change/spec",
+        {"level": level, "months": str(months), "agree": "yes", "request_key": key},
+        token_from=f"/plan/change/spec?level={level}&months={months}",
+    )
+
+
+async def test_a_second_purchase_order_is_refused_with_409_and_the_first_order(client, demo):
+    await sign_in(client, "partner-a-ops")
+    first = await place_order(client)
+    assert await place_order(client) == first  # the same form sent again finds its order
+    second = await spec_form(client, "premium", 12, "another-tab")
+    assert second.status_code == 409, second.text
+    assert "贵公司已有待支付的新购订单" in second.text and first in second.text
+    await sign_in(client, "partner-a")  # another account of the company: still one pending 新购
+    third = await spec_form(client, "standard", 2, "main-tab")
+    assert third.status_code == 409 and first in third.text
+    assert await SupportOrder.count().where(SupportOrder.kind == "purchase") == 1
+
+
+async def test_after_cancelling_the_pending_order_a_new_one_may_be_placed(client, demo):
+    await sign_in(client, "partner-a-ops")
+    first = await place_order(client)
+    assert (await post_form(client, f"/orders/{first}/cancel", {}, token_from="/plan")).status_code == 303
+    again = await spec_form(client, "premium", 1, "after-cancel")
+    assert again.status_code == 303 and again.headers["location"] != f"/orders/{first}/pay"
+
+
+async def test_two_tabs_racing_make_one_purchase_order(racer, demo):
+    await sign_in(racer, "partner-a-ops")
+    token = await csrf_token(racer, "/plan/change/spec?level=standard&months=1")
+    answers = await asyncio.gather(
+        *[
+            racer.post(
+                "/plan/change/spec",
+                data={
+                    "level": "standard",
+                    "months": "1",
+                    "agree": "yes",
+                    "request_key": f"tab-{i}",
+                    "_csrf_token": token,
+                },
+                follow_redirects=False,
+            )
+            for i in range(RACE)
+        ]
+    )
+    assert sorted(a.status_code for a in answers) == [303] + [409] * (RACE - 1), [a.status_code for a in answers]
+    assert await SupportOrder.count().where(SupportOrder.kind == "purchase") == 1
+
+
+async def test_the_service_refuses_a_second_purchase_order(demo, clock):
+    ops, main = await account_by_login("partner-a-ops"), await account_by_login("partner-a")
+    first = await purchase.place(ops, "standard", 1, "k1", clock.now())
+    with pytest.raises(Conflict) as refused:
+        await purchase.place(main, "premium", 1, "k2", clock.now())
+    assert refused.value.status_code == 409 and refused.value.params == {"order": first}
+    assert (await purchase.pending_purchase(ops.partner)).id == first
