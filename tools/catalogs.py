@@ -1,7 +1,10 @@
 """Message catalogs: `update` extracts the msgids (zh-CN source text) and merges them into both catalogs,
 `compile` writes the .mo files the console loads, `check` fails if a catalog misses a translation.
 
-zh_CN is the source language, so its catalog maps each message to itself; en holds the English text."""
+zh_CN is the source language, so its catalog maps each message to itself; en holds the English text. Counted
+messages are ngettext(singular, plural, n) pairs: one msgid with a plural, msgstr[0] and msgstr[1] in English
+("1 month", "%(num)s months"), the single form of zh_CN. The console compiles a catalog itself when its .mo is
+missing or out of date (models/i18n.py), and the package build compiles them into the wheel (setup.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+
+from models.i18n import LOCALES, compile_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "locale"
@@ -32,7 +36,13 @@ def save(catalog, path: Path) -> None:
         write_po(handle, catalog, width=0, no_location=True, sort_output=True, include_previous=False)
 
 
-def update() -> None:
+#: The calls whose first argument is a msgid (besides Babel's defaults); ngettext's first two are a plural pair.
+KEYWORDS = ("N_", "_", "ngettext:1,2")
+
+
+def extract(pot: Path, root: Path = ROOT) -> None:
+    """Writes the template of every msgid under `root` (Python and Jinja, as babel.cfg says) to `pot`."""
+    keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
     subprocess.run(
         [
             sys.executable,
@@ -40,39 +50,53 @@ def update() -> None:
             "babel.messages.frontend",
             "extract",
             "-F",
-            str(ROOT / "babel.cfg"),
-            "-k",
-            "N_",
-            "-k",
-            "_",
+            str(root / "babel.cfg"),
+            *keywords,
             "--no-location",
             "--sort-output",
             "-o",
-            str(POT),
-            str(ROOT),
+            str(pot),
+            str(root),
         ],
         check=True,
         capture_output=True,
     )
-    for locale in ("zh_CN", "en"):
+
+
+def update() -> None:
+    extract(POT)
+    for locale in LOCALES:
         path = po_path(locale)
         catalog = load(path, locale) if path.exists() else load(POT, locale)
         # A fresh template each time: Babel shares new message objects between template and catalog.
         catalog.update(load(POT), no_fuzzy_matching=True)
         for message in catalog:
             if message.id and locale == "zh_CN":
-                message.string = message.id
+                message.string = source_text(message.id, catalog.num_plurals)
             message.flags.discard("fuzzy")
         catalog.obsolete.clear()
         save(catalog, path)
 
 
+def source_text(msgid: str | tuple[str, ...], num_plurals: int) -> str | tuple[str, ...]:
+    """zh_CN's translation of its own msgid; for a plural pair, its forms (one in Chinese: the plural msgid)."""
+    if isinstance(msgid, str):
+        return msgid
+    return msgid if len(msgid) == num_plurals else (msgid[-1],) * num_plurals
+
+
+def untranslated(string: str | tuple[str, ...]) -> bool:
+    """No text, or a plural message with a form left empty."""
+    return not string if isinstance(string, str) else not string or not all(string)
+
+
 def missing(locale: str) -> list[str]:
-    return [m.id for m in load(po_path(locale), locale) if m.id and not m.string]
+    catalog = load(po_path(locale), locale)
+    return ["|".join(m.id) if isinstance(m.id, tuple) else m.id for m in catalog if m.id and untranslated(m.string)]
 
 
 def check() -> int:
-    gaps = {locale: missing(locale) for locale in ("zh_CN", "en")}
+    gaps = {locale: missing(locale) for locale in LOCALES}
     for locale, ids in gaps.items():
         for msgid in ids:
             print(f"{locale}: no translation for {msgid!r}")
@@ -80,10 +104,8 @@ def check() -> int:
 
 
 def compile_all() -> None:
-    for locale in ("zh_CN", "en"):
-        catalog = load(po_path(locale), locale)
-        with po_path(locale).with_suffix(".mo").open("wb") as handle:
-            write_mo(handle, catalog)
+    for locale in LOCALES:
+        compile_catalog(po_path(locale), po_path(locale).with_suffix(".mo"))
 
 
 if __name__ == "__main__":

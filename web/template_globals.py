@@ -29,7 +29,7 @@ from models.enums import (
 )
 from models.rules.money import format_datetime_cn, format_money
 from models.rules.periods import TERMS
-from web.i18n import HTML_LANG, _, current_locale
+from web.i18n import HTML_LANG, _, current_locale, ngettext
 from web.security import static_url
 
 #: One radio of the `radios` macro (templates/macros/forms.html): (value, label, hint or None, disabled).
@@ -61,9 +61,10 @@ def level_name(level: str) -> str:
 
 
 def term_label(months: int) -> str:
+    """A term as people say it: whole years in years ("1 year", "2 years"), else months ("1 month", "11 months")."""
     if months and months % 12 == 0:
-        return _("%(num)s年", num=months // 12)
-    return _("%(num)s个月", num=months)
+        return ngettext("%(num)s年", "%(num)s年", months // 12)
+    return ngettext("%(num)s个月", "%(num)s个月", months)
 
 
 def flashes(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
