@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={STORE_NAME: DatabaseSessionStore(settings.clock, settings.session_max_age)},
         before_request=guard_request,
         before_send=[add_headers],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, minimum_size=500),
         request_max_body_size=MAX_BODY,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         dependencies={"now": Provide(provide_now, sync_to_thread=False)},
