@@ -35,3 +35,35 @@ SERVICE_ITEMS: dict[str, list[tuple[str, str]]] = {
         (N_("问题解决优先级"), N_("高")),
     ],
 }
+
+#: The key facts of a level beside its service items (SPEC.md §2), for the change page's level cards: 云产品架构咨询
+#: in workdays and 关键事件保障 in natural days a year, and whether an IM企业群 is included. Technical tickets a month
+#: are the quota rule's (models/rules/quota.py), response times RESPONSE_MINUTES.
+CONSULTING_DAYS: dict[str, int] = {Level.BASIC: 0, Level.STANDARD: 4, Level.PREMIUM: 8}
+KEY_EVENT_DAYS: dict[str, int] = {Level.BASIC: 0, Level.STANDARD: 4, Level.PREMIUM: 8}
+IM_GROUP: dict[str, bool] = {Level.BASIC: False, Level.STANDARD: True, Level.PREMIUM: True}
+
+#: The levels in the order they are compared (columns of 规格对比).
+COMPARED_LEVELS: tuple[str, ...] = (Level.BASIC, Level.STANDARD, Level.PREMIUM)
+
+
+def compared_items() -> list[tuple[str, dict[str, str | None]]]:
+    """Every service item of any level, in the order of the fullest list, with each level's content (None: the
+    level does not include it)."""
+    names: list[str] = []
+    for level in COMPARED_LEVELS:
+        for name, _content in SERVICE_ITEMS[level]:
+            if name not in names:
+                names.append(name)
+    contents = {level: dict(SERVICE_ITEMS[level]) for level in COMPARED_LEVELS}
+    return [(name, {level: contents[level].get(name) for level in COMPARED_LEVELS}) for name in names]
+
+
+def changed_items(from_level: str, to_level: str) -> list[tuple[str, str | None, str | None]]:
+    """The service items that differ between two levels: (item, content at from_level, content at to_level), None
+    where a level does not include the item. From Premium to Standard these are what a downgrade loses."""
+    return [
+        (name, by_level[from_level], by_level[to_level])
+        for name, by_level in compared_items()
+        if by_level[from_level] != by_level[to_level]
+    ]

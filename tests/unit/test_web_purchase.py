@@ -11,9 +11,11 @@ async def test_change_page_previews_price_and_htmx_gets_only_the_block(client, d
     await sign_in(client, "partner-b-buyer")
     full = await client.get("/plan/change?level=standard&months=1")
     assert full.status_code == 200
-    assert "补交的费用" in full.text and "¥8,500.00" in full.text and "<html" in full.text
+    assert "应付金额" in full.text and "¥8,500.00" in full.text and "<html" in full.text
+    assert "补交的费用" not in full.text  # the upgrade's name for its fee, never a purchase's amount
     block = await client.get("/plan/change?level=premium&months=12", headers={"HX-Request": "true"})
     assert "<html" not in block.text and "¥300,000.00" in block.text
+    assert len(block.content) <= 2048  # the swap stays small (issue 12 §4)
     assert "HX-Request" in block.headers["vary"]
 
 
@@ -58,7 +60,8 @@ async def test_whole_purchase_by_balance(client, demo):
     sent = await post_form(
         client, f"/orders/{order_id}/verify/send", {"channel": "phone"}, token_from=f"/orders/{order_id}/verify"
     )
-    assert "139****0002" in sent.text
+    assert sent.status_code == 303 and sent.headers["location"] == f"/orders/{order_id}/verify"
+    assert "139****0002" in (await client.get(sent.headers["location"])).text
     wrong = await post_form(
         client, f"/orders/{order_id}/verify", {"code": "000000"}, token_from=f"/orders/{order_id}/verify"
     )

@@ -22,24 +22,31 @@ from litestar.response import Redirect, Template
 
 from models.enums import Level, OrderKind
 from models.records import Account
+from models.rules import eligibility as purchase_rules
 from models.services import changes, purchase
 from models.services.errors import N_, DomainError
 from models.services.plans import PlanState, plan_state
+from models.services.purchase import REFUSALS
 from web.auth import provide_account
 from web.changes.pages import ChangePage, ChangeRefusedPage, ChangeSpecPage, change_status
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
+from web.pending import pending_orders
 from web.purchase.pages import PurchasePage, choice_from
-from web.rendering import page
+from web.rendering import is_htmx, page
 
 BACK = "/plan/change"
 AGREE_FIRST = N_("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
+ALREADY_HAS_PLAN = REFUSALS[purchase_rules.ALREADY_HAS_PLAN]
 
 
 def _context(
-    account: Account, model: PurchasePage | ChangePage | ChangeSpecPage | ChangeRefusedPage
+    account: Account,
+    model: PurchasePage | ChangePage | ChangeSpecPage | ChangeRefusedPage,
+    request: Request | None = None,
 ) -> dict[str, object]:
-    return {"account": account, "errors": model.errors, "page": model}
+    """`request`: the change page's, whose htmx preview also brings the cards' prices (out of band)."""
+    return {"account": account, "errors": model.errors, "page": model, "htmx": bool(request and is_htmx(request))}
 
 
 class ChangeController(Controller):
@@ -64,7 +71,11 @@ class ChangeController(Controller):
             level, months, errors, now, refusal=_(refused.message, **refused.params) if refused else None
         )
         status = 403 if refused else (400 if errors else 200)
-        return page(request, "purchase/change.html", _context(account, model), block="preview", status_code=status)
+        context = _context(account, model, request)
+        # A pending 新购 order of the company (at most one, SPEC.md §13): the page shows it (继续支付 / 取消订单)
+        # instead of the form that would make a second one.
+        context["pending"] = await pending_orders(account)
+        return page(request, "purchase/change.html", context, block="preview", status_code=status)
 
     @get("/confirm")
     async def purchase_confirm(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
@@ -88,19 +99,23 @@ class ChangeController(Controller):
         level, months, errors = choice_from(data)
         if errors or months is None:  # the hidden choice was tampered with: start again from the change page
             return Redirect(path=BACK, status_code=303)
-        status = 400
-        if data.get("agree") != "yes":
-            errors["agree"] = _(AGREE_FIRST)
-        else:
-            try:
-                order_id = await purchase.place(account, level, months, data.get("request_key") or None, now)
-                return Redirect(path=f"/orders/{order_id}/pay", status_code=303)
-            except DomainError as exc:
-                errors, status = error_dict(exc, "agree"), exc.status_code
-        model = PurchasePage.of(
-            level, months, errors, now, request_key=data.get("request_key") or secrets.token_hex(16)
-        )
-        return page(request, "purchase/spec.html", _context(account, model), status_code=status)
+        try:
+            refused = await purchase.refusal(account, now)
+            if refused:  # the company bought a plan in another tab, or the account may no longer buy
+                raise refused
+            if data.get("agree") != "yes":
+                model = PurchasePage.of(
+                    level,
+                    months,
+                    {"agree": _(AGREE_FIRST)},
+                    now,
+                    request_key=data.get("request_key") or secrets.token_hex(16),
+                )
+                return page(request, "purchase/spec.html", _context(account, model), status_code=400)
+            order_id = await purchase.place(account, level, months, data.get("request_key") or None, now)
+            return Redirect(path=f"/orders/{order_id}/pay", status_code=303)
+        except DomainError as exc:  # nothing was ordered: say why, with the plan as it is now
+            return await self._refused_page(request, account, OrderKind.PURCHASE, exc, now)
 
     # --- changing the level of a running plan --------------------------------------------------------------------
 
@@ -108,13 +123,9 @@ class ChangeController(Controller):
         self, request: Request, account: Account, state: PlanState, now: datetime
     ) -> Template:
         offer = await changes.options(account, state, request.query_params.get("level"), now)
-        return page(
-            request,
-            "changes/change.html",
-            _context(account, ChangePage.of(offer)),
-            block="preview",
-            status_code=change_status(offer),
-        )
+        context = _context(account, ChangePage.of(offer))
+        context["pending"] = await pending_orders(account)  # the company's pending orders, shown above the form
+        return page(request, "changes/change.html", context, block="preview", status_code=change_status(offer))
 
     @get("/upgrade/confirm")
     async def upgrade_confirm(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
@@ -158,9 +169,9 @@ class ChangeController(Controller):
             else:
                 quote, changed = await changes.requote(account, kind, quote_id, now)
         except changes.PlanChanged as exc:  # unsubscribed or changed in another tab: say so, nothing was done
-            return await self._plan_changed_page(request, account, exc, now)
-        except DomainError:
-            return Redirect(path=BACK, status_code=303)  # no longer possible: the change page says why
+            return await self._refused_page(request, account, exc.kind, exc, now)
+        except DomainError as exc:  # no longer possible (a pending change, may no longer buy): say why
+            return await self._refused_page(request, account, kind, exc, now)
         errors: dict[str, str] = {}
         if changed:
             errors.update(error_dict(changed, "quote"))
@@ -175,11 +186,17 @@ class ChangeController(Controller):
         )
         return page(request, "changes/spec.html", _context(account, model), status_code=409 if changed else 400)
 
-    async def _plan_changed_page(
-        self, request: Request, account: Account, exc: changes.PlanChanged, now: datetime
+    async def _refused_page(
+        self, request: Request, account: Account, kind: str, exc: DomainError, now: datetime
     ) -> Template:
-        model = ChangeRefusedPage(state=await plan_state(account.partner, now), kind=exc.kind, errors=error_dict(exc))
-        return page(request, "changes/refused.html", _context(account, model), status_code=exc.status_code)
+        """A confirmation from a page that no longer holds (the plan was unsubscribed, changed or bought in
+        another tab, or the account may no longer buy): why, the plan as it is now, and the ways on. Nothing was
+        done. A plan bought in the meantime is a conflict with what the page showed (409)."""
+        model = ChangeRefusedPage(state=await plan_state(account.partner, now), kind=kind, errors=error_dict(exc))
+        status = 409 if exc.message == ALREADY_HAS_PLAN else exc.status_code
+        context = _context(account, model)
+        context["pending"] = await pending_orders(account)  # e.g. the pending 新购 that refused a second one
+        return page(request, "changes/refused.html", context, status_code=status)
 
     @get("/upgrade/spec")
     async def upgrade_spec(self, request: Request, account: Account, now: datetime) -> Template | Redirect:

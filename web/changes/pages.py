@@ -5,20 +5,52 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.enums import Level
+from models.enums import OrderKind
 from models.records import Order
 from models.services import changes
 from models.services.plans import PlanState
+from web.changes.levels import (
+    CARD_LEVELS,
+    Comparison,
+    ItemChange,
+    LevelCard,
+    comparison,
+    item_changes,
+    key_facts,
+    monthly_price_label,
+)
 from web.i18n import _
-from web.template_globals import RadioOption, level_name
+from web.template_globals import level_name, money
 
 
-def _level_options(current: str) -> list[RadioOption]:
-    """Both paid levels as radios; the current one is shown, marked and not selectable."""
-    return [
-        (level, level_name(level), _("当前规格") if level == current else None, level == current)
-        for level in (Level.STANDARD, Level.PREMIUM)
-    ]
+def _quoted(quote: changes.ChangeQuote) -> str:
+    """The amount of a change under its one name: 补交的费用 for an upgrade, 退费金额 for a downgrade."""
+    if quote.kind == OrderKind.UPGRADE:
+        return _("补交的费用：%(amount)s", amount=money(quote.amount))
+    return _("退费金额：%(amount)s", amount=money(quote.amount))
+
+
+def _cards(offer: changes.ChangeOptions) -> tuple[LevelCard, ...]:
+    """Both paid levels: the current one marked 当前规格 and not selectable, with its monthly price; the level on
+    offer with the fee or refund of the change (its monthly price while the choice has an error)."""
+    cards = []
+    for level in CARD_LEVELS:
+        current = level == offer.current_level
+        price = monthly_price_label(level)
+        if not current and offer.quote is not None and level == offer.quote.new_level:
+            price = _quoted(offer.quote)
+        cards.append(
+            LevelCard(
+                value=level,
+                label=level_name(level),
+                price=price,
+                facts=key_facts(level),
+                badge=_("当前规格") if current else None,
+                disabled=current,
+                unpreviewed=offer.quote is not None and level != offer.quote.new_level,
+            )
+        )
+    return tuple(cards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +63,8 @@ class ChangePage:
     target: str | None
     quote: changes.ChangeQuote | None  # None while the choice has an error
     errors: dict[str, str]
-    level_options: list[RadioOption]
+    cards: tuple[LevelCard, ...]
+    comparison: Comparison  # 规格对比, the current level marked
     refusal: str | None  # why the change is not possible now, translated
     pending: Order | None  # the company's pending change order, shown with the refusal
     pending_is_own: bool  # … placed by this account, which may cancel it
@@ -46,7 +79,8 @@ class ChangePage:
             target=offer.target,
             quote=offer.quote,
             errors={name: _(message) for name, message in offer.errors.items()},
-            level_options=_level_options(offer.current_level),
+            cards=_cards(offer),
+            comparison=comparison(offer.current_level),
             refusal=_(refusal.message, **refusal.params) if refusal else None,
             pending=offer.pending,
             pending_is_own=offer.pending_is_own,
@@ -73,12 +107,18 @@ class ChangeSpecPage:
     def kind(self) -> str:
         return self.quote.kind
 
+    @property
+    def item_changes(self) -> tuple[ItemChange, ...]:
+        """The service items the change alters; for a downgrade, what is lost."""
+        return item_changes(self.quote.current_level, self.quote.new_level)
+
 
 @dataclass(frozen=True, slots=True)
 class ChangeRefusedPage:
-    """规格确认 refused at confirmation (409): the plan changed since the page was shown (another tab unsubscribed
-    or changed it), so nothing was changed or refunded. Shows why and the plan as it is now."""
+    """规格确认 refused at confirmation (409, or 403 when the account may no longer buy): the plan changed since the
+    page was shown (another tab unsubscribed, changed or bought it), so nothing was ordered, changed or refunded.
+    Shows why and the plan as it is now."""
 
     state: PlanState
-    kind: str  # the change that was confirmed: upgrade or downgrade
+    kind: str  # what was confirmed: purchase, upgrade or downgrade
     errors: dict[str, str]  # the one message, for the error summary

@@ -9,10 +9,21 @@ from datetime import datetime
 from decimal import Decimal
 
 from models.enums import Level
+from models.rules.periods import is_valid_term
 from models.services import purchase
 from models.services.errors import DomainError
+from web.changes.levels import (
+    CARD_LEVELS,
+    Comparison,
+    LevelCard,
+    TermChoice,
+    comparison,
+    key_facts,
+    monthly_price_label,
+)
 from web.forms import error_dict, parse_int
-from web.template_globals import RadioOption, level_name
+from web.i18n import _
+from web.template_globals import level_name, money, term_label, term_options
 
 #: The fields of the choice: an error at one of them means there is nothing to price.
 CHOICE_FIELDS = ("level", "months")
@@ -26,7 +37,9 @@ class PurchasePage:
     amount: Decimal | None  # None while the choice has an error
     start: datetime | None
     end: datetime | None
-    level_options: list[RadioOption]
+    cards: tuple[LevelCard, ...]  # Standard and Premium, priced for the chosen term
+    terms: tuple[TermChoice, ...]  # 购买时长
+    comparison: Comparison  # 规格对比, Basic (the current level) marked
     refusal: str | None = None  # why this account may not buy, translated (the change page)
     request_key: str = ""  # 规格确认 only
 
@@ -55,10 +68,35 @@ class PurchasePage:
             amount=amount,
             start=start,
             end=end,
-            level_options=[(paid, level_name(paid), None, False) for paid in (Level.STANDARD, Level.PREMIUM)],
+            cards=_cards(level, months, previewed=amount is not None),
+            terms=tuple(
+                TermChoice(value, label, unpreviewed=amount is not None and value != months)
+                for value, label in term_options()
+            ),
+            comparison=comparison(Level.BASIC),
             refusal=refusal,
             request_key=request_key,
         )
+
+
+def _cards(level: str, months: int | None, *, previewed: bool) -> tuple[LevelCard, ...]:
+    """Each paid level with what it costs for the chosen term (its monthly price while the term is not one on
+    offer); when the preview shows an amount, the levels it was not computed for are marked."""
+    term_ok = months is not None and is_valid_term(months)
+    return tuple(
+        LevelCard(
+            value=paid,
+            label=level_name(paid),
+            price=(
+                _("%(amount)s / %(term)s", amount=money(purchase.amount(paid, months)), term=term_label(months))
+                if term_ok and months is not None
+                else monthly_price_label(paid)
+            ),
+            facts=key_facts(paid),
+            unpreviewed=previewed and paid != level,
+        )
+        for paid in CARD_LEVELS
+    )
 
 
 def choice_from(values: Mapping[str, str]) -> tuple[str, int | None, dict[str, str]]:
