@@ -60,6 +60,14 @@ class TicketType(StrEnum):
     BUSINESS = "business"
 
 
+class TicketStatus(StrEnum):
+    """A ticket's handling: 待受理 (new, the default), 处理中, 已解决."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+
+
 class Severity(StrEnum):
     DOWN = "down"
     IMPAIRED = "impaired"
@@ -134,6 +142,11 @@ LEDGER_KIND_NAMES: dict[str, str] = {
     LedgerKind.REFUND: N_("退款"),
 }
 TICKET_TYPE_NAMES: dict[str, str] = {TicketType.TECHNICAL: N_("技术类"), TicketType.BUSINESS: N_("业务类")}
+TICKET_STATUS_NAMES: dict[str, str] = {
+    TicketStatus.OPEN: N_("待受理"),
+    TicketStatus.IN_PROGRESS: N_("处理中"),
+    TicketStatus.RESOLVED: N_("已解决"),
+}
 SEVERITY_NAMES: dict[str, str] = {
     Severity.DOWN: N_("生产系统不可用"),
     Severity.IMPAIRED: N_("生产系统异常"),

@@ -19,6 +19,7 @@ from models.enums import (
     OrderStatus,
     PeriodStatus,
     Severity,
+    TicketStatus,
     TicketType,
 )
 
@@ -207,6 +208,7 @@ class Ticket(_FromRow):
     title: str
     description: str
     created_at: datetime
+    status: TicketStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from models.enums import (
     PeriodStatus,
     RenewalOutcome,
     Severity,
+    TicketStatus,
     TicketType,
 )
 
@@ -211,6 +212,7 @@ class Ticket(Table):
     title = Varchar(length=200)
     description = Text()
     created_at = Timestamptz()
+    status = Varchar(length=16, default=TicketStatus.OPEN, choices=TicketStatus)  # 待受理 / 处理中 / 已解决
 
 
 class RenewalAttempt(Table):

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from models.db import is_postgres, write_transaction
-from models.enums import SEVERITY_NAMES, Level, Severity, TicketType
+from models.db import MAX_SERIAL, is_postgres, write_transaction
+from models.enums import SEVERITY_NAMES, Level, Severity, TicketStatus, TicketType
 from models.records import Account, Ticket
 from models.rules import quota as quota_rules
 from models.rules.service_items import RESPONSE_MINUTES
-from models.services.errors import N_, Conflict, DomainError
+from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.plans import plan_state
 from models.tables import Partner
 from models.tables import Ticket as TicketTable
@@ -189,6 +189,37 @@ async def list_for_partner(partner_id: int, limit: int = LIST_LIMIT) -> list[Lis
         .limit(limit)
     )
     return [ListedTicket(Ticket.from_row(row), row["login"]) for row in rows]
+
+
+async def get_for_partner(partner_id: int, ticket_id: int) -> ListedTicket:
+    """One ticket of the company with the login that submitted it; another company's ticket, or an id no ticket
+    has, is "not found" (so ids cannot be probed)."""
+    row = None
+    if 0 < ticket_id <= MAX_SERIAL:
+        row = (
+            await TicketTable.select(*TicketTable.all_columns(), TicketTable.account.login.as_alias("login"))
+            .where((TicketTable.id == ticket_id) & (TicketTable.partner == partner_id))
+            .first()
+        )
+    if row is None:
+        raise NotFound(N_("工单不存在。"))
+    return ListedTicket(Ticket.from_row(row), row["login"])
+
+
+async def set_status(ticket_id: int, status: TicketStatus) -> bool:
+    """The support side moves a ticket on (待受理 → 处理中 → 已解决); False when no ticket has the id."""
+    async with write_transaction():
+        moved = (
+            await TicketTable.update({TicketTable.status: TicketStatus(status)})
+            .where(TicketTable.id == ticket_id)
+            .returning(TicketTable.id)
+        )
+    return bool(moved)
+
+
+def response_minutes(level: str, severity: str) -> int | None:
+    """The response target of the plan's service items for a severity (None: the level promises none)."""
+    return RESPONSE_MINUTES.get(level, {}).get(severity)
 
 
 async def count_for_partner(partner_id: int) -> int:

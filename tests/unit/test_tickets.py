@@ -4,12 +4,14 @@ Beijing time, race-free counting, and the 工单 page over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from models.enums import TicketStatus
 from models.services import tickets
 from models.services.accounts import account_by_login
 from models.services.errors import Conflict
@@ -320,10 +322,14 @@ async def test_a_ticket_is_submitted_and_listed(client, demo):
     await sign_in(client, "partner-a-ops")
     await buy_plan()
     posted = await post_form(client, "/tickets", form())
-    assert posted.status_code == 303 and posted.headers["location"] == "/tickets"
+    [ticket_id] = [row["id"] for row in await Ticket.select(Ticket.id)]
+    assert posted.status_code == 303 and posted.headers["location"] == f"/tickets/{ticket_id}"  # its own page
+    opened = await client.get(posted.headers["location"])
+    assert opened.status_code == 200 and "已提交" in opened.text and "控制台无法登录" in opened.text
     page = await client.get("/tickets")
-    assert "已提交" in page.text and "控制台无法登录" in page.text and "已用 1 / 共 30" in page.text
+    assert "控制台无法登录" in page.text and "已用 1 / 共 30" in page.text
     assert "partner-a-ops" in page.text and "2024/01/01 10:30:00" in page.text
+    assert f'<a href="/tickets/{ticket_id}">控制台无法登录</a>' in page.text and "待受理" in page.text
     await sign_in(client, "partner-a")  # the company's main account sees it too (one shared quota)
     assert "控制台无法登录" in (await client.get("/tickets")).text
 
@@ -353,6 +359,11 @@ async def test_used_up_refuses_a_technical_ticket_and_links_to_packs(client, dem
     await use_up(account, 30, START)
     page = await client.get("/tickets")
     assert "已用 30 / 共 30" in page.text and 'href="/plan/packs"' in page.text
+    # 技术类 says so itself (its description, which links to the packs) and stays enabled: the server explains
+    radio = re.search(r'<input type="radio" id="kind" [^>]*>', page.text).group(0)
+    assert "disabled" not in radio and 'aria-describedby="kind-item-hint"' in radio
+    hint = re.search(r'<p class="hint" id="kind-item-hint">(.*?)</p>', page.text, re.S).group(1)
+    assert "本月配额已用完（共 30 个）" in hint and '<a href="/plan/packs">购买工单增购包</a>' in hint
     refused = await post_form(client, "/tickets", form())
     assert refused.status_code == 409
     assert "本月技术类工单配额（30个）已用完" in refused.text and 'id="kind-error"' in refused.text
@@ -373,3 +384,47 @@ async def test_basic_refuses_technical_without_offering_packs(client, demo):
 async def test_tickets_need_a_signed_in_account(client, demo):
     response = await client.get("/tickets", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+# ---------------------------------------------------------------------------------------------- one ticket
+
+
+async def test_a_ticket_has_its_own_page_with_status_and_response_target(client, demo):
+    await sign_in(client, "partner-a-ops")
+    await buy_plan()
+    posted = await post_form(client, "/tickets", form(severity="impaired", description="第一行\n第二行 <b>"))
+    page = await client.get(posted.headers["location"])
+    assert page.status_code == 200
+    for words in (
+        "工单 #1：控制台无法登录",  # the heading
+        '<span class="tag tag-pending">待受理</span>',
+        "技术类",
+        "生产系统异常",
+        "3小时（标准级服务项）",  # the response target of the plan's service items for this severity
+        "partner-a-ops",
+        "2024/01/01 10:30:00",
+        "第一行<br>第二行 &lt;b&gt;",  # line breaks kept, markup escaped
+    ):
+        assert words in page.text, words
+    assert await tickets.set_status(1, TicketStatus.IN_PROGRESS)
+    assert '<span class="tag tag-current">处理中</span>' in (await client.get("/tickets/1")).text
+    assert await tickets.set_status(1, TicketStatus.RESOLVED)
+    assert "已解决" in (await client.get("/tickets/1")).text and "已解决" in (await client.get("/tickets")).text
+    assert not await tickets.set_status(99, TicketStatus.RESOLVED)
+
+
+async def test_a_basic_plans_business_ticket_page_says_no_response_target(client, demo):
+    await sign_in(client, "partner-a-ops")
+    posted = await post_form(client, "/tickets", form(kind="business"))
+    page = await client.get(posted.headers["location"])
+    assert "业务类" in page.text and "基础级合作伙伴支持计划不承诺响应时间。" in page.text
+
+
+async def test_another_companys_ticket_or_a_made_up_id_is_not_found(client, demo):
+    await sign_in(client, "partner-a-ops")
+    posted = await post_form(client, "/tickets", form(kind="business"))
+    await sign_in(client, "partner-a")  # the same company sees it
+    assert (await client.get(posted.headers["location"])).status_code == 200
+    await sign_in(client, "partner-b-buyer")
+    for path in (posted.headers["location"], "/tickets/0", "/tickets/99999999999", "/tickets/abc", "/tickets/１"):
+        assert (await client.get(path)).status_code == 404, path
