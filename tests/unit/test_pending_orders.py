@@ -14,6 +14,7 @@ from models.services.accounts import account_by_login
 from models.services.errors import Conflict
 from models.tables import SupportOrder
 from tests.helpers.http import csrf_token, place_order, post_form, sign_in
+from tests.helpers.plans import buy_plan
 
 RACE = 20
 
@@ -128,3 +129,32 @@ async def test_the_service_refuses_a_second_purchase_order(demo, clock):
         await purchase.place(main, "premium", 1, "k2", clock.now())
     assert refused.value.status_code == 409 and refused.value.params == {"order": first}
     assert (await purchase.pending_purchase(ops.partner)).id == first
+
+
+# --- the detail page in the console look ----------------------------------------------------------------------------
+
+
+async def test_detail_page_has_header_summary_actions_items_and_periods(client, demo, clock):
+    await buy_plan("partner-b-buyer", "standard", 1, clock.now())
+    await sign_in(client, "partner-b-buyer")
+    html = (await client.get("/plan")).text
+    assert '<nav aria-label="面包屑">' in html and '<span aria-current="page">支持计划</span>' in html
+    assert '<a href="/plan">支持与服务</a>' in html and "<h1>合作伙伴支持计划</h1>" in html
+    summary = html[html.index('id="plan-summary"') : html.index('id="service-items"')]
+    for words in ("当前规格", "标准级", "有效期", "本月技术类工单", "已用 0 / 共 30", "自动续费", "未开启"):
+        assert words in summary, words
+    assert '<a class="button" href="/plan/renew">续费</a>' in summary
+    assert '<a class="button secondary" href="/plan/packs">购买工单增购包</a>' in summary
+    assert '<details class="menu">' in summary and '<a href="/plan/change">更改</a>' in summary
+    assert '<a href="/plan/unsubscribe">退订</a>' in summary
+    assert 'id="service-items"' in html and "致命严重性/响应时间" in html
+    periods = html[html.index('id="periods"') :]
+    assert '<table class="table stack"' in periods and 'data-label="起止时间"' in periods
+    assert '<span class="tag tag-paid">当前</span>' in periods
+
+
+async def test_a_basic_plan_offers_change_as_its_one_button(client, demo):
+    await sign_in(client, "partner-b-buyer")
+    html = (await client.get("/plan")).text
+    assert '<a class="button" href="/plan/change">更改</a>' in html and "更多" not in html
+    assert 'id="periods"' not in html  # nothing bought yet

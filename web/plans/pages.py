@@ -26,10 +26,12 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class PeriodRow:
-    """One row of 周期记录: the period and what it is at the page's moment (已退订, 已结束, 当前, 未开始)."""
+    """One row of 周期记录: the period and what it is at the page's moment (已退订, 已结束, 当前, 未开始), with
+    the colour of its tag (a .tag-* class of static/app.css; the tag always shows its text)."""
 
     period: Period
     status_label: str
+    tag: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +54,20 @@ def auto_renew_payer(state: PlanState) -> str | None:
     return _("自动续费将从 %(login)s 的余额扣款。", login=state.auto_renew_payer_login)
 
 
-def period_status_label(period: Period, current: Period | None, now: datetime) -> str:
+def period_status(period: Period, current: Period | None, now: datetime) -> tuple[str, str]:
+    """The period's status at `now` and its tag colour."""
     if period.status == PeriodStatus.REFUNDED:
-        return _("已退订")
+        return _("已退订"), "refunded"
     if period.end < now:
-        return _("已结束")
+        return _("已结束"), "cancelled"
     if current is not None and period.id == current.id:
-        return _("当前")
-    return _("未开始")
+        return _("当前"), "paid"
+    return _("未开始"), "current"
+
+
+def period_row(period: Period, current: Period | None, now: datetime) -> PeriodRow:
+    label, tag = period_status(period, current, now)
+    return PeriodRow(period, label, tag)
 
 
 def _actions(level: Level) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
@@ -80,7 +88,9 @@ class DetailPage:
     more: tuple[Action, ...]  # under 更多; empty for a Basic plan
     periods: tuple[PeriodRow, ...]  # newest first
     auto_renew: AutoRenewForm | None  # None: nothing to set (Basic, or no period running)
-    pending: PendingOrders = field(default_factory=PendingOrders)  # the company's pending orders (the banner at the top)
+    pending: PendingOrders = field(
+        default_factory=PendingOrders
+    )  # the company's pending orders (the banner at the top)
 
     @classmethod
     def of(
@@ -112,7 +122,7 @@ class DetailPage:
             items=SERVICE_ITEMS[state.level],
             actions=actions,
             more=more,
-            periods=tuple(PeriodRow(p, period_status_label(p, state.current, now)) for p in state.history),
+            periods=tuple(period_row(p, state.current, now) for p in state.history),
             auto_renew=auto_renew,
             pending=pending or PendingOrders(),
         )
