@@ -4,6 +4,7 @@ gateway captures (models.services.captures), which settle through `settle` here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from models.db import lock_partner, write_transaction
@@ -15,6 +16,31 @@ from models.services.accounts import main_account_of
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.tables import SupportOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """What an order asks with a coupon (or none): the one rule the payment page shows and 确认付款 stores."""
+
+    coupon: int | None
+    discount_fen: int
+    due_fen: int  # 应付金额
+
+
+async def price(account: Account, order: Order, coupon_id: int | None, now: datetime) -> Priced:
+    """The amount due of ORDER for ACCOUNT with COUPON_ID (refused when the coupon does not apply)."""
+    coupon, discount, due = await coupons.price_with(account.id, coupon_id, to_decimal(order.list_fen), now)
+    return Priced(coupon=coupon, discount_fen=to_fen(discount), due_fen=to_fen(due))
+
+
+async def refusal(order: Order, now: datetime) -> DomainError | None:
+    """Why ORDER can no longer be paid (no longer pending, or its kind's own conditions fail now: the plan was
+    unsubscribed, changed or already bought), or None when it can. Read only: the payment checks again."""
+    try:
+        await order_kinds.precheck(order, now)
+    except DomainError as exc:
+        return exc
+    return None
 
 
 async def choose(account: Account, order_id: str, method: str, coupon_id: int | None, now: datetime) -> Order:
@@ -37,8 +63,8 @@ async def choose(account: Account, order_id: str, method: str, coupon_id: int | 
             if main is None:
                 raise NotFound(N_("帐号不存在。"))
             payer = main.id
-        coupon, discount, due = await coupons.price_with(account.id, coupon_id, to_decimal(order.list_fen), now)
-        due_fen, discount_fen = to_fen(due), to_fen(discount)
+        priced = await price(account, order, coupon_id, now)
+        coupon, due_fen, discount_fen = priced.coupon, priced.due_fen, priced.discount_fen
         if method == PaymentMethod.BALANCE and account.balance_fen < due_fen:
             raise ledger.InsufficientBalance(due_fen - account.balance_fen)
         await SupportOrder.update(

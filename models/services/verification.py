@@ -26,6 +26,7 @@ from models.tables import SupportOrder, VerificationCode
 CODE_TTL = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
 MAX_TRIES = 5
+WRONG_CODE = N_("验证码错误。")
 #: At most this many codes for one order in SEND_WINDOW.
 CODES_PER_WINDOW = 5
 SEND_WINDOW = timedelta(hours=1)
@@ -59,6 +60,7 @@ class _Code:
     """The latest code issued for one order (its hash only)."""
 
     id: int
+    channel: str
     code_hash: str
     created_at: datetime
     expires_at: datetime
@@ -71,6 +73,7 @@ async def _latest(account_id: int, order_id: str) -> _Code | None:
     row = (
         await VerificationCode.select(
             VerificationCode.id,
+            VerificationCode.channel,
             VerificationCode.code_hash,
             VerificationCode.created_at,
             VerificationCode.expires_at,
@@ -83,6 +86,55 @@ async def _latest(account_id: int, order_id: str) -> _Code | None:
         .first()
     )
     return _Code(**row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeState:
+    """What the 身份验证 page says about one order's codes for an account: the latest code (where it went, when,
+    until when it is good and how many tries it has left) and from when a new one may be requested."""
+
+    channel: Channel | None  # where the latest code went; None before the first
+    sent_at: datetime | None
+    expires_at: datetime | None
+    tries_left: int  # of the latest code: 0 once used, void, expired or tried MAX_TRIES times
+    resend_at: datetime  # a new code may be requested from this moment (`now` when at once)
+
+    @property
+    def live(self) -> bool:
+        """The latest code can still be entered."""
+        return self.tries_left > 0
+
+
+async def _resend_at(account_id: int, order_id: str, latest: _Code | None, now: datetime) -> tuple[datetime, bool]:
+    """When the next code may be sent, by the two rules (60 seconds after this account's last code for the
+    order; at most CODES_PER_WINDOW codes for the order in SEND_WINDOW), and whether the hourly rule is the one
+    that waits longer."""
+    after_last = latest.created_at + RESEND_AFTER if latest else now
+    recent = (
+        await VerificationCode.select(VerificationCode.created_at)
+        .where((VerificationCode.order_id == order_id) & (VerificationCode.created_at > now - SEND_WINDOW))
+        .order_by(VerificationCode.created_at, ascending=False)
+        .limit(CODES_PER_WINDOW)
+    )
+    # The oldest of the last CODES_PER_WINDOW codes leaves the window first.
+    after_window = recent[-1]["created_at"] + SEND_WINDOW if len(recent) >= CODES_PER_WINDOW else now
+    return max(after_last, after_window, now), after_window > max(after_last, now)
+
+
+async def code_state(account: Account, order_id: str, now: datetime) -> CodeState:
+    """The account's latest code for the order as the 身份验证 page shows it (read only)."""
+    latest = await _latest(account.id, order_id)
+    resend_at, _hourly = await _resend_at(account.id, order_id, latest, now)
+    if latest is None:
+        return CodeState(channel=None, sent_at=None, expires_at=None, tries_left=0, resend_at=resend_at)
+    dead = latest.used or latest.void or now > latest.expires_at
+    return CodeState(
+        channel=Channel(latest.channel) if latest.channel in CODE_CHANNELS else None,
+        sent_at=latest.created_at,
+        expires_at=latest.expires_at,
+        tries_left=0 if dead else max(0, MAX_TRIES - latest.attempts),
+        resend_at=resend_at,
+    )
 
 
 async def _lock_company_of(order_id: str) -> bool:
@@ -114,23 +166,16 @@ async def send_code(account: Account, order_id: str, channel: str, now: datetime
         if not await _lock_company_of(order_id):
             raise NotFound(N_("订单不存在。"))
         latest = await _latest(account.id, order_id)
-        if latest and now < latest.created_at + RESEND_AFTER:
-            wait = _whole(latest.created_at + RESEND_AFTER - now, timedelta(seconds=1))
+        resend_at, hourly = await _resend_at(account.id, order_id, latest, now)
+        if resend_at > now and not hourly:
+            wait = _whole(resend_at - now, timedelta(seconds=1))
             raise TooMany(N_("验证码刚刚已发送，%(seconds)s 秒后可重新获取。"), field="code", seconds=wait)
-        recent = (
-            await VerificationCode.select(VerificationCode.created_at)
-            .where((VerificationCode.order_id == order_id) & (VerificationCode.created_at > now - SEND_WINDOW))
-            .order_by(VerificationCode.created_at, ascending=False)
-            .limit(CODES_PER_WINDOW)
-        )
-        if len(recent) >= CODES_PER_WINDOW:
-            # The oldest of the last CODES_PER_WINDOW codes leaves the window first.
-            wait = _whole(recent[-1]["created_at"] + SEND_WINDOW - now, timedelta(minutes=1))
+        if resend_at > now:
             raise TooMany(
                 N_("该订单1小时内已获取%(count)s次验证码，请在 %(minutes)s 分钟后重新获取。"),
                 field="channel",
                 count=CODES_PER_WINDOW,
-                minutes=wait,
+                minutes=_whole(resend_at - now, timedelta(minutes=1)),
             )
         code = f"{secrets.randbelow(1_000_000):06d}"
         await VerificationCode.update({VerificationCode.void: True}).where(
@@ -201,6 +246,6 @@ async def check_code(account: Account, order_id: str, code: str, now: datetime) 
         if tries >= MAX_TRIES:
             await VerificationCode.update({VerificationCode.void: True}).where(VerificationCode.id == latest.id)
             return N_("验证码已输错5次，已失效。请重新获取。")
-        return N_("验证码错误。")
+        return WRONG_CODE
     await VerificationCode.update({VerificationCode.used: True}).where(VerificationCode.id == latest.id)
     return None

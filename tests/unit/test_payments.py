@@ -177,3 +177,31 @@ async def test_verification_code_rules(demo, clock):
         assert await verification.check_code(account, "CSOTHER", fresh, later) == "请先获取验证码。"
     stored = await SupportOrder.select().where(SupportOrder.id == order_id).first()
     assert stored["status"] == "pending"
+
+
+async def test_code_state_tells_tries_left_and_when_a_new_code_may_be_sent(demo, clock):
+    account, order_id = await new_order(clock)
+    await payments.choose(account, order_id, "balance", None, clock.now())
+    before = await verification.code_state(account, order_id, clock.now())
+    assert (before.channel, before.tries_left, before.live, before.resend_at) == (None, 0, False, clock.now())
+    await verification.send_code(account, order_id, "email", clock.now())
+    state = await verification.code_state(account, order_id, clock.now() + timedelta(seconds=20))
+    assert (state.channel, state.tries_left, state.live) == ("email", 5, True)
+    assert state.resend_at == clock.now() + timedelta(seconds=60)
+    assert state.expires_at == clock.now() + timedelta(minutes=10)
+    async with write_transaction():
+        assert await verification.check_code(account, order_id, "000000", clock.now()) in (
+            verification.WRONG_CODE,
+            None,
+        )
+    assert (await verification.code_state(account, order_id, clock.now())).tries_left in (4, 0)
+    expired = await verification.code_state(account, order_id, clock.now() + timedelta(minutes=11))
+    assert expired.tries_left == 0 and not expired.live
+    # five codes in an hour: the sixth may be requested when the first leaves the hour
+    for minutes in (2, 4, 6, 8):
+        await verification.send_code(account, order_id, "phone", clock.now() + timedelta(minutes=minutes))
+    later = clock.now() + timedelta(minutes=10)
+    assert (await verification.code_state(account, order_id, later)).resend_at == clock.now() + timedelta(hours=1)
+    with pytest.raises(DomainError) as refused:
+        await verification.send_code(account, order_id, "phone", later)
+    assert "1小时内已获取5次验证码" in refused.value.message % refused.value.params

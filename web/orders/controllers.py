@@ -4,24 +4,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from models.enums import Channel, PaymentMethod
 from models.records import Account, Order
 from models.rules.money import to_decimal
 from models.services import captures, coupons, orders, payments, verification
+from models.services.accounts import find_account
 from models.services.errors import N_, DomainError
 from models.services.gateway import SandboxGateway
-from models.services.ledger import InsufficientBalance
 from models.services.notifications import deliver_email
 from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
-from web.orders.pages import OrderDetailPage, PayPage, VerifyPage, takes_coupons
-from web.rendering import page
+from web.orders.pages import OrderDetailPage, PayPage, UnpayablePage, VerifyPage, wrong_code_message
+from web.rendering import is_htmx, page
+
+COUPON_UNUSABLE = N_("该优惠券不能用于此订单（已使用、已过期或未达到使用门槛）。")
 
 
 def gateway_of(request: Request) -> SandboxGateway:
@@ -33,23 +37,96 @@ def online_payment(request: Request) -> bool:
     return request.app.state.settings.gateway is not None
 
 
-async def _usable_coupons(account: Account, order: Order, now: datetime) -> list[coupons.UsableCoupon]:
-    if not takes_coupons(order):
-        return []
-    return await coupons.usable(account.id, to_decimal(order.list_fen), now)
+async def _partner_login(order: Order) -> str | None:
+    """The main account a pending 合作伙伴代付 request waits for."""
+    if not (order.is_pending and order.method == PaymentMethod.PARTNER and order.payer):
+        return None
+    payer = await find_account(order.payer)
+    return payer.login if payer else None
 
 
-def _verify_page(
+async def _stale(account: Account, order: Order, now: datetime, *, verify: bool = False) -> UnpayablePage | None:
+    """Why this account cannot pay ORDER on the payment page (or, VERIFY, by 身份验证), or None when it can.
+    The placer pays on 确认付款; 身份验证 pays a 余额支付 order of the placer's or a 代付 request of the payer's."""
+    if order.is_pending:
+        own = order.account == account.id
+        asked = order.method == PaymentMethod.PARTNER and order.payer == account.id
+        if own or asked:  # first: can it still be paid at all (the plan may have changed since)?
+            refusal = await payments.refusal(order, now)
+            if refusal is not None:
+                return UnpayablePage.of(account, order, refusal)
+        if ((own and order.method == PaymentMethod.BALANCE) or asked) if verify else own:
+            return None
+    return UnpayablePage.of(account, order, partner_login=await _partner_login(order) or "")
+
+
+def _stale_page(request: Request, account: Account, stale: UnpayablePage) -> Template:
+    return page(request, "orders/unpayable.html", {"account": account, "stale": stale}, status_code=stale.status_code)
+
+
+async def _pay_page(
     request: Request,
     account: Account,
     order: Order,
+    now: datetime,
     *,
+    coupon: str | None = None,
+    method: str | None = None,
     errors: dict[str, str] | None = None,
-    sent_to: str | None = None,
-    channel: str = Channel.PHONE,
+    cancelled: bool = False,
     status_code: int = 200,
 ) -> Template:
-    model = VerifyPage.of(order, verification.destinations(account), channel=channel, sent_to=sent_to, errors=errors)
+    """确认付款 for COUPON (None: the one stored with the order), its amounts by the rule the payment charges
+    (payments.price). A coupon that does not apply is said next to the coupons; the amounts are then without one."""
+    errors = dict(errors or {})
+    usable = await coupons.usable(account.id, to_decimal(order.list_fen), now)
+    coupon_id = order.coupon if coupon is None else parse_int(coupon)
+    try:
+        if coupon and coupon_id is None:
+            raise DomainError(COUPON_UNUSABLE, field="coupon")
+        priced = await payments.price(account, order, coupon_id, now)
+    except DomainError as exc:
+        errors.setdefault(exc.field or "coupon", _(exc.message, **exc.params))
+        priced = await payments.price(account, order, None, now)
+        if coupon is not None and status_code == 200:
+            status_code = 400
+    htmx = is_htmx(request)
+    model = PayPage.of(
+        account,
+        order,
+        usable,
+        priced,
+        errors=errors,
+        method=method,
+        cancelled=cancelled,
+        online=online_payment(request),
+        partner_login=await _partner_login(order),
+        oob=htmx,
+    )
+    return page(
+        request,
+        "orders/pay.html",
+        {"account": account, "errors": model.errors, "page": model},
+        block="preview",
+        # htmx swaps only 2xx answers: a refused coupon comes back as the amounts without it, saying why
+        status_code=200 if htmx else status_code,
+    )
+
+
+async def _verify_page(
+    request: Request,
+    account: Account,
+    order: Order,
+    now: datetime,
+    *,
+    errors: dict[str, str] | None = None,
+    channel: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    state = await verification.code_state(account, order.id, now)
+    model = VerifyPage.of(
+        account, order, verification.destinations(account), state, now, channel=channel, errors=errors
+    )
     return page(
         request,
         "orders/verify.html",
@@ -77,21 +154,27 @@ class OrdersController(Controller):
     @get("/{order_id:str}")
     async def detail(self, request: Request, account: Account, order_id: str) -> Template:
         order = await orders.get_for(account, order_id)
-        return page(request, "orders/detail.html", {"account": account, "page": OrderDetailPage.of(account, order)})
+        model = OrderDetailPage.of(account, order, await _partner_login(order))
+        return page(request, "orders/detail.html", {"account": account, "page": model})
 
     @get("/{order_id:str}/pay")
-    async def pay_page(self, request: Request, account: Account, order_id: str, now: datetime) -> Template | Redirect:
+    async def pay_page(self, request: Request, account: Account, order_id: str, now: datetime) -> Template:
+        """确认付款; with ?coupon= (and ?method=) the amounts for that coupon (the 使用优惠券 button's answer), and
+        for htmx the amounts block alone. An order that can no longer be paid here says why."""
         order = await orders.get_for(account, order_id)
-        if not order.is_pending or order.account != account.id:
-            return Redirect(path=f"/orders/{order_id}/result", status_code=303)
-        model = PayPage.of(
+        stale = await _stale(account, order, now)
+        if stale:
+            return _stale_page(request, account, stale)
+        query = request.query_params
+        return await _pay_page(
+            request,
             account,
             order,
-            await _usable_coupons(account, order, now),
-            cancelled=bool(request.query_params.get("cancelled")),
-            online=online_payment(request),
+            now,
+            coupon=query.get("coupon") if "coupon" in query else None,
+            method=query.get("method") if "method" in query else None,
+            cancelled=bool(query.get("cancelled")),
         )
-        return page(request, "orders/pay.html", {"account": account, "errors": model.errors, "page": model})
 
     @post("/{order_id:str}/pay")
     async def choose_method(
@@ -99,28 +182,28 @@ class OrdersController(Controller):
     ) -> Template | Redirect:
         data = await form_data(request)
         method, coupon = data.get("method", ""), data.get("coupon", "")
+        if data.get("action") == "coupon":  # 使用优惠券 without JavaScript: the page again, for that coupon
+            query = urlencode({"coupon": coupon, **({"method": method} if method else {})})
+            return Redirect(path=f"/orders/{order_id}/pay?{query}", status_code=303)
         try:
             if method == PaymentMethod.ONLINE and not online_payment(request):
                 raise DomainError(N_("在线支付未开通，请选择其他支付方式。"), field="method")
+            if coupon and parse_int(coupon) is None:
+                raise DomainError(COUPON_UNUSABLE, field="coupon")
             order = await payments.choose(account, order_id, method, parse_int(coupon) if coupon else None, now)
         except DomainError as exc:
             order = await orders.get_for(account, order_id)
-            if not order.is_pending:
-                return Redirect(path=f"/orders/{order_id}/result", status_code=303)
-            model = PayPage.of(
+            stale = await _stale(account, order, now)
+            if stale:
+                return _stale_page(request, account, stale)
+            return await _pay_page(
+                request,
                 account,
                 order,
-                await _usable_coupons(account, order, now),
-                errors=error_dict(exc, "method"),
-                method=method,
+                now,
                 coupon=coupon,
-                shortfall=isinstance(exc, InsufficientBalance),
-                online=online_payment(request),
-            )
-            return page(
-                request,
-                "orders/pay.html",
-                {"account": account, "errors": model.errors, "page": model},
+                method=method,
+                errors=error_dict(exc, "method"),
                 status_code=exc.status_code,
             )
         if method == PaymentMethod.ONLINE:
@@ -130,26 +213,38 @@ class OrdersController(Controller):
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
 
     @get("/{order_id:str}/verify")
-    async def verify_page(self, request: Request, account: Account, order_id: str) -> Template | Redirect:
+    async def verify_page(self, request: Request, account: Account, order_id: str, now: datetime) -> Template:
+        """身份验证; a paid, cancelled or otherwise unpayable order says so (the Back button, a stale tab)."""
         order = await orders.get_for(account, order_id)
-        if not order.is_pending:
-            return Redirect(path=f"/orders/{order_id}/result", status_code=303)
-        return _verify_page(request, account, order)
+        stale = await _stale(account, order, now, verify=True)
+        if stale:
+            return _stale_page(request, account, stale)
+        return await _verify_page(request, account, order, now)
 
     @post("/{order_id:str}/verify/send")
-    async def send_code(self, request: Request, account: Account, order_id: str, now: datetime) -> Template:
+    async def send_code(self, request: Request, account: Account, order_id: str, now: datetime) -> Template | Redirect:
+        """获取验证码: POST → 303 back to 身份验证, so a reload of the page sends nothing."""
         data = await form_data(request)
         order = await orders.get_for(account, order_id)
+        stale = await _stale(account, order, now, verify=True)
+        if stale:
+            return _stale_page(request, account, stale)
         channel = data.get("channel", "")
         try:
-            sent_to = await verification.send_code(account, order_id, channel, now)
+            await verification.send_code(account, order_id, channel, now)
         except DomainError as exc:
-            return _verify_page(
-                request, account, order, errors=error_dict(exc, "channel"), channel=channel, status_code=exc.status_code
+            return await _verify_page(
+                request,
+                account,
+                order,
+                now,
+                errors=error_dict(exc, "channel"),
+                channel=channel or None,
+                status_code=exc.status_code,
             )
         if channel == Channel.EMAIL:  # the code is in the outbox; by e-mail too when CONSOLE_SMTP_URL is set
             await deliver_email(request.app.state.settings.smtp_url, now)
-        return _verify_page(request, account, order, sent_to=sent_to, channel=channel)
+        return Redirect(path=f"/orders/{order_id}/verify", status_code=303)
 
     @post("/{order_id:str}/verify")
     async def confirm_payment(
@@ -160,12 +255,22 @@ class OrdersController(Controller):
             await payments.pay_verified(account, order_id, data.get("code", ""), now)
         except DomainError as exc:
             order = await orders.get_for(account, order_id)
-            return _verify_page(
+            stale = await _stale(account, order, now, verify=True)
+            if stale:
+                return _stale_page(request, account, stale)
+            errors = error_dict(exc, "code")
+            if exc.message == verification.WRONG_CODE:
+                state = await verification.code_state(account, order_id, now)
+                errors = {"code": wrong_code_message(state.tries_left)}
+            elif exc.field not in (None, "code", "channel"):
+                errors = {"": _(exc.message, **exc.params)}
+            return await _verify_page(
                 request,
                 account,
                 order,
-                errors=error_dict(exc, "code"),
-                channel=data.get("channel", Channel.PHONE),
+                now,
+                errors=errors,
+                channel=data.get("channel") or None,
                 status_code=exc.status_code,
             )
         return Redirect(path=f"/orders/{order_id}/result", status_code=303)
@@ -175,9 +280,25 @@ class OrdersController(Controller):
         order = await orders.get_for(account, order_id)
         return page(request, "orders/result.html", {"account": account, "order": order})
 
+    @get("/{order_id:str}/cancel")
+    async def cancel_page(self, request: Request, account: Account, order_id: str) -> Template:
+        """取消订单's confirmation (without JavaScript; with it a dialog asks on the page)."""
+        order = await orders.get_own(account, order_id)
+        if not order.is_pending:
+            return _stale_page(request, account, UnpayablePage.of(account, order))
+        back = {"pay": f"/orders/{order_id}/pay", "plan": "/plan"}.get(
+            request.query_params.get("from", ""), f"/orders/{order_id}"
+        )
+        return page(request, "orders/cancel.html", {"account": account, "order": order, "back_href": back})
+
     @post("/{order_id:str}/cancel")
-    async def cancel(self, request: Request, account: Account, order_id: str, now: datetime) -> Redirect:
-        await orders.cancel(account, order_id, now)
+    async def cancel(self, request: Request, account: Account, order_id: str, now: datetime) -> Template | Redirect:
+        try:
+            await orders.cancel(account, order_id, now)
+        except DomainError:
+            order = await orders.get_own(account, order_id)
+            return _stale_page(request, account, UnpayablePage.of(account, order))
+        flash(request, _("订单 %(order)s 已取消。", order=order_id), "success")
         return Redirect(path=f"/orders/{order_id}", status_code=303)
 
     @get("/{order_id:str}/contract")
