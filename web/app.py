@@ -37,7 +37,7 @@ from web.retry import ConflictRetryMiddleware
 from web.routes import ROUTES, SANDBOX
 from web.security import CsrfMiddleware, add_headers
 from web.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
-from web.settings import ROOT, Settings
+from web.settings import ASSETS, Settings
 
 #: Larger than any form of the console (a ticket is the largest); Litestar answers 413 above it.
 MAX_BODY = 1024 * 1024
@@ -58,7 +58,7 @@ class _I18nEnvironment(Protocol):
 
 def _environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(ROOT / "templates")),
+        loader=FileSystemLoader(str(ASSETS / "templates")),
         autoescape=True,
         extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         trim_blocks=True,
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Console(
         route_handlers=[
             healthz,
-            create_static_files_router(path="/static", directories=[ROOT / "static"]),
+            create_static_files_router(path="/static", directories=[ASSETS / "static"]),
             *ROUTES,
             *([SANDBOX] if settings.gateway == "sandbox" else []),
         ],

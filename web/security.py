@@ -12,7 +12,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Message, Scope
 
-from web.settings import ROOT, Settings
+from web.settings import ASSETS, Settings
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,7 +38,7 @@ _SECURE = re.compile(r";\s*secure\s*(;|$)", re.IGNORECASE)
 def static_version(name: str) -> str:
     """A short hash of a static file's content (computed once per process)."""
     try:
-        return hashlib.sha256((ROOT / "static" / name).read_bytes()).hexdigest()[:12]
+        return hashlib.sha256((ASSETS / "static" / name).read_bytes()).hexdigest()[:12]
     except OSError:
         return "0"
 

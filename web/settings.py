@@ -14,6 +14,8 @@ from pathlib import Path
 from web.clock import Clock, clock_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
+#: templates/ and static/: an installed wheel has them in the package (setup.py's build step), a checkout at its top.
+ASSETS = Path(__file__).resolve().parent if (Path(__file__).resolve().parent / "templates").is_dir() else ROOT
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'console.sqlite3'}"
 #: Signs demo sessions only: it is public, so production refuses it (and anything shorter than MIN_KEY_LENGTH).
 DEMO_SECRET_KEY = "demo-only-secret-key-never-in-production"

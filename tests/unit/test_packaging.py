@@ -145,3 +145,33 @@ def test_the_installed_package_compiles_a_missing_or_outdated_catalog_at_start_u
     assert probe(python, cache)["sign_in"] == "Sign in"
     assert mo.read_bytes() == shipped
     assert not cache.exists()
+
+
+PAGE = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    from litestar.testing import AsyncTestClient
+    import web.app
+    from web.settings import Settings
+
+    async def main():
+        settings = Settings(database_url="sqlite:///" + sys.argv[1], secret_key="k" * 40, demo=True, gateway="sandbox")
+        async with AsyncTestClient(app=web.app.create_app(settings)) as client:
+            client.cookies.set("lang", "en")
+            page = await client.get("/login")
+            css = await client.get("/static/app.css")
+            print(json.dumps({"module": web.app.__file__, "status": page.status_code, "html": page.text,
+                              "css": css.status_code}))
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_the_installed_package_serves_the_english_sign_in_page(installed, tmp_path):
+    python, site = installed
+    answer = json.loads(run(python, "-c", PAGE, tmp_path / "console.sqlite3", cwd=tmp_path).splitlines()[-1])
+    assert Path(answer["module"]).is_relative_to(site)
+    assert answer["status"] == 200 and answer["css"] == 200
+    assert '<html lang="en">' in answer["html"] and "<title>Sign in" in answer["html"]
+    assert "登录" not in answer["html"]
