@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from models.db import write_transaction
-from models.enums import Level, OrderKind
+from models.enums import Level, OrderKind, OrderStatus, PeriodStatus
 from models.records import Account, Order
 from models.rules import quota as quota_rules
 from models.rules.money import format_datetime_cn, format_money, to_fen
@@ -22,6 +22,7 @@ from models.services.errors import N_, Conflict, DomainError
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
 from models.services.purchase import buyer_refusal
+from models.tables import SupportOrder
 
 NOT_STANDARD = {
     Level.BASIC: N_(
@@ -35,6 +36,10 @@ NOT_STANDARD = {
 COUNT_MISSING = N_("请输入增购包个数，1至99之间的整数。")
 COUNT_INVALID = N_("增购包个数须为1至99之间的整数。")
 NO_LONGER_STANDARD = N_("贵公司的支持计划已不是标准级，不能再支付该工单增购包订单。")
+#: A plan that was Standard and no longer is (another tab, another account): why, in the words of what happened.
+UNSUBSCRIBED = N_("该支持计划已退订，不能购买工单增购包。贵公司当前为基础级，仅支持业务类工单。")
+EXPIRED = N_("该支持计划已到期，不能购买工单增购包。贵公司当前为基础级，仅支持业务类工单。")
+UPGRADED = N_("该支持计划已升级为尊享级，技术类工单不限数量，无需购买工单增购包。")
 
 
 class NotStandard(Conflict):
@@ -64,10 +69,24 @@ def price_fen(count: int) -> int:
     return to_fen(pack_price(count, CATALOG))
 
 
-def not_standard(state: PlanState) -> NotStandard | None:
+async def not_standard(state: PlanState) -> NotStandard | None:
+    """Why a plan that is not Standard buys no packs: a plan unsubscribed or run out says so, and so does one
+    upgraded to Premium (a tab left open on the pack page); a company that never had a plan is told what packs are."""
     if quota_rules.can_buy_packs(state.level):
         return None
+    if state.level == Level.BASIC and state.history:
+        return NotStandard(UNSUBSCRIBED if state.history[0].status == PeriodStatus.REFUNDED else EXPIRED)
+    if state.level == Level.PREMIUM and await _upgraded(state.partner_id):
+        return NotStandard(UPGRADED)
     return NotStandard(NOT_STANDARD[state.level])
+
+
+async def _upgraded(partner_id: int) -> bool:
+    return await SupportOrder.exists().where(
+        (SupportOrder.partner == partner_id)
+        & (SupportOrder.kind == OrderKind.UPGRADE)
+        & (SupportOrder.status == OrderStatus.PAID)
+    )
 
 
 @dataclass
@@ -111,7 +130,7 @@ async def offer(account: Account, raw_count: object, now: datetime) -> PackOffer
     """The pack page and its live preview: refusal first (nothing to price), then the count, then the price."""
     state = await plan_state(account.partner, now)
     result = PackOffer(state=state)
-    result.refusal = not_standard(state) or await buyer_refusal(account)
+    result.refusal = await not_standard(state) or await buyer_refusal(account)
     if result.refusal:
         return result
     try:
@@ -129,7 +148,7 @@ async def place(account: Account, raw_count: object, request_key: str | None, no
     count = parse_count(raw_count)
     async with write_transaction():
         state = await plan_state(account.partner, now)
-        refused = not_standard(state) or await buyer_refusal(account)
+        refused = await not_standard(state) or await buyer_refusal(account)
         if refused:
             raise refused
         order_id, _ = await orders.create_order(

@@ -33,8 +33,10 @@ class PacksController(Controller):
         raw_count = request.query_params.get("count", "1")
         offer = await packs.offer(account, raw_count, now)
         status = offer_status(offer)
-        if status != 200 and offer.refusal is None and is_htmx(request):
-            status = 200  # a live preview of a half-typed number: htmx swaps only 2xx, the block says what is wrong
+        if status != 200 and is_htmx(request):
+            # htmx swaps only 2xx: the live preview of a half-typed number, or of a plan that is no longer Standard
+            # (a tab left open), says what is wrong in the block instead of leaving the old amount in place
+            status = 200
         model = PackPage.of(offer, raw_count)
         return page(request, "packs/index.html", _context(account, model), block="preview", status_code=status)
 
