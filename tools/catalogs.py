@@ -36,8 +36,9 @@ def save(catalog, path: Path) -> None:
         write_po(handle, catalog, width=0, no_location=True, sort_output=True, include_previous=False)
 
 
-#: The calls whose first argument is a msgid (besides Babel's defaults); ngettext's first two are a plural pair.
-KEYWORDS = ("N_", "_", "ngettext:1,2")
+#: The calls whose first argument is a msgid (besides Babel's defaults); ngettext's first two are a plural pair;
+#: NC_ and pgettext take a context first (the same Chinese word as a noun and as a verb: 续费 Renewal / Renew).
+KEYWORDS = ("N_", "_", "ngettext:1,2", "NC_:1c,2", "pgettext:1c,2")
 
 
 def extract(pot: Path, root: Path = ROOT) -> None:

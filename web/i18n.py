@@ -18,6 +18,11 @@ def _(message: str, **params: object) -> str:
     return text % params if params else text
 
 
+def pgettext(context: str, message: str, **params: object) -> str:
+    text = str(translations(current_locale.get()).pgettext(context, message))
+    return text % params if params else text
+
+
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
     text = translations(current_locale.get()).ngettext(singular, plural, n)
     params.setdefault("num", n)

@@ -15,6 +15,7 @@ from litestar import Request
 from models.enums import (
     LEDGER_KIND_NAMES,
     LEVEL_NAMES,
+    ORDER_KIND_CONTEXT,
     ORDER_KIND_NAMES,
     ORDER_STATUS_NAMES,
     PAYMENT_METHOD_NAMES,
@@ -29,7 +30,7 @@ from models.enums import (
 )
 from models.rules.money import format_datetime_cn, format_money
 from models.rules.periods import TERMS
-from web.i18n import HTML_LANG, _, current_locale, ngettext
+from web.i18n import HTML_LANG, _, current_locale, ngettext, pgettext
 from web.security import static_url
 
 #: One radio of the `radios` macro (templates/macros/forms.html): (value, label, hint or None, disabled).
@@ -46,6 +47,11 @@ def _named(names: Mapping[str, str]) -> Callable[[str], str]:
         return _(names[key]) if key in names else key
 
     return name
+
+
+def order_kind_name(kind: str) -> str:
+    """The order type as a noun (Purchase, Renewal…), not the verb of the button with the same Chinese word."""
+    return pgettext(ORDER_KIND_CONTEXT, ORDER_KIND_NAMES[kind]) if kind in ORDER_KIND_NAMES else kind
 
 
 def money(amount: int | Decimal) -> str:
@@ -93,7 +99,7 @@ def install(env: Environment) -> None:
         money=money,
         when=when,
         flashes=flashes,
-        order_kind_name=_named(ORDER_KIND_NAMES),
+        order_kind_name=order_kind_name,
         order_status_name=_named(ORDER_STATUS_NAMES),
         payment_method_name=_named(PAYMENT_METHOD_NAMES),
         ledger_kind_name=_named(LEDGER_KIND_NAMES),
