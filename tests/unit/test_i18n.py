@@ -185,3 +185,23 @@ def test_chinese_is_its_own_translation_also_for_plural_pairs():
     assert catalogs.source_text("登录", 1) == "登录"
     assert catalogs.source_text(("%(num)s个月", "%(num)s个月"), 1) == ("%(num)s个月",)
     assert catalogs.source_text(("一个", "%(num)s个"), 2) == ("一个", "%(num)s个")
+
+
+def test_order_types_are_nouns_in_english_and_the_same_chinese_word_stays_a_verb_on_buttons():
+    from models.enums import OrderKind
+    from web.template_globals import order_kind_name
+
+    token = web_i18n.current_locale.set("en")
+    try:
+        assert {kind: order_kind_name(kind) for kind in OrderKind} == {
+            OrderKind.PURCHASE: "Purchase",
+            OrderKind.UPGRADE: "Upgrade",
+            OrderKind.DOWNGRADE: "Downgrade",
+            OrderKind.RENEWAL: "Renewal",
+            OrderKind.PACK: "Ticket pack",
+        }
+        assert web_i18n._("续费") == "Renew"  # the button
+        assert order_kind_name(OrderKind.RENEWAL) == "Renewal"  # the noun in an order list
+    finally:
+        web_i18n.current_locale.reset(token)
+    assert order_kind_name(OrderKind.RENEWAL) == "续费"
