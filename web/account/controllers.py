@@ -14,6 +14,7 @@ from models.i18n import LOCALES
 from models.records import Account
 from models.services import accounts, ledger
 from models.services.errors import DomainError
+from web.account.balance import LEDGER_LIMIT, BalancePage
 from web.auth import provide_account, sign_in, sign_out
 from web.forms import error_dict, form_data
 from web.rendering import page
@@ -85,4 +86,5 @@ class AccountController(Controller):
 
     @get("/balance", dependencies={"account": Provide(provide_account)})
     async def balance(self, request: Request, account: Account) -> Template:
-        return page(request, "account/balance.html", {"account": account, "entries": await ledger.entries(account.id)})
+        model = BalancePage.of(account, await ledger.entries(account.id, LEDGER_LIMIT))
+        return page(request, "account/balance.html", {"account": account, "page": model})
