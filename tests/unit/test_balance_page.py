@@ -18,7 +18,7 @@ async def test_the_balance_page_says_how_to_top_up_without_an_operator_command(c
     assert "partner-console" not in page.text and "balance top-up" not in page.text
     assert "联系平台的运营人员" in page.text and "对公银行转账" in page.text and "（partner-a）" in page.text
     assert '<nav aria-label="面包屑">' in page.text and "<h1>余额与充值</h1>" in page.text
-    assert "<dt>可用额度</dt>" in page.text and "¥100,000.00" in page.text
+    assert "可用额度 <strong>¥100,000.00</strong>" in page.text
 
 
 async def test_the_ledger_signs_each_amount_and_links_its_order(client, demo):
