@@ -51,8 +51,8 @@ class PendingOrder:
 
     @property
     def cancel_href(self) -> str:
-        """The confirmation page of 取消订单 (GET; its form POSTs to the same address)."""
-        return f"/orders/{self.id}/cancel"
+        """The confirmation page of 取消订单 (GET; its form POSTs to the same address; its way back is /plan)."""
+        return f"/orders/{self.id}/cancel?from=plan"
 
 
 @dataclass(frozen=True, slots=True)

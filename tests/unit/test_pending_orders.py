@@ -33,8 +33,15 @@ async def test_detail_page_shows_own_pending_purchase_with_pay_and_cancel(client
     assert "您有待支付的订单" in shown and order_id in shown
     assert "新购 尊享级 3个月" in shown and "应付金额：" in shown
     assert f'href="/orders/{order_id}/pay"' in shown and "继续支付" in shown
-    assert f'href="/orders/{order_id}/cancel"' in shown and 'class="button danger"' in shown and "取消订单" in shown
+    assert (
+        f'href="/orders/{order_id}/cancel?from=plan"' in shown
+        and 'class="button danger"' in shown
+        and "取消订单" in shown
+    )
     assert 'role="alert"' not in shown  # a pending order is not an error
+    assert (await client.get(f"/orders/{order_id}/pay")).status_code == 200  # 继续支付 leads to the payment page
+    asked = await client.get(f"/orders/{order_id}/cancel?from=plan")  # 取消订单 asks first
+    assert asked.status_code == 200 and 'action="/orders/' + order_id + '/cancel"' in asked.text
     cancelled = await post_form(client, f"/orders/{order_id}/cancel", {}, token_from="/plan")
     assert cancelled.status_code == 303
     assert banner((await client.get("/plan")).text) == ""
@@ -47,7 +54,7 @@ async def test_a_partner_payment_request_waits_for_the_main_account(client, demo
     assert chosen.status_code == 303
     member_view = banner((await client.get("/plan")).text)
     assert "等待主帐号代付" in member_view and "继续支付" not in member_view
-    assert f'href="/orders/{order_id}/cancel"' in member_view  # the member may still withdraw it
+    assert f'href="/orders/{order_id}/cancel?from=plan"' in member_view  # the member may still withdraw it
     await sign_in(client, "partner-a")
     main_view = banner((await client.get("/plan")).text)
     assert "您有待支付的订单" in main_view and "子帐号申请由您代付" in main_view
