@@ -23,7 +23,7 @@ from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.plans import PlanState, add_period, list_price_fen, plan_state
 from models.services.purchase import PurchaseRefused, buyer_refusal
-from models.tables import Plan
+from models.tables import Plan, SupportOrder
 
 log = logging.getLogger("console.jobs")
 
@@ -36,6 +36,14 @@ PLAN_UNSUBSCRIBED = N_("支持计划已退订，不能再为它续费。如需�
 ALREADY_RENEWED = N_("支持计划的有效期已发生变化（已续费或已退订），此续费订单不能再支付。请重新续费。")
 LEVEL_CHANGED = N_("支持计划的规格已变更，此续费订单不能再支付。请重新续费。")
 BAD_TERM = N_("请选择续费时长：1至11个月，或1至3年。")
+# A renew page sent after the plan changed under it (another tab, another account): nothing is placed.
+STALE_UNSUBSCRIBED = N_("该支持计划已退订，此页面上的续费未提交，未创建订单。如需继续使用，请通过“更改”重新购买。")
+STALE_RENEWED = N_(
+    "自此页面显示以来，支持计划已续费，当前到期时间为 %(end)s。未创建订单；续费后到期时间已重新计算，请核对后再点击“去支付”。"
+)
+STALE_CHANGED = N_(
+    "自此页面显示以来，支持计划已发生变化（例如变更了规格）。未创建订单；应付金额已重新计算，请核对后再点击“去支付”。"
+)
 
 # Notifications are written in Chinese (the source language), like every other one.
 LEVEL_ZH: dict[str, str] = {Level.STANDARD: "标准级", Level.PREMIUM: "尊享级"}
@@ -94,6 +102,35 @@ def quote_after(end: datetime, level: str, months: int) -> RenewalQuote:
 refusal = buyer_refusal  # who may renew is who may buy (SPEC.md §1)
 
 
+@dataclass(frozen=True)
+class Basis:
+    """What a renew page computed its amount from, as its form carries it back: the chain's last period and its
+    level. A renewal is placed only while they are still the chain's last period and level."""
+
+    period_id: int
+    level: str
+
+
+class RenewStale(Conflict):
+    """The plan changed since the renew page was shown (unsubscribed, renewed, changed): nothing was placed."""
+
+
+def check_basis(state: PlanState, last: PeriodRecord | None, basis: Basis) -> None:
+    """Refuse (RenewStale, or the page's own Conflict for an ended plan) unless the page's basis still holds."""
+    if last is not None and last.id == basis.period_id and last.level == basis.level:
+        return
+    shown = next((p for p in state.history if p.id == basis.period_id), None)
+    if shown is not None and shown.status == PeriodStatus.REFUNDED:
+        raise RenewStale(STALE_UNSUBSCRIBED, field="months")
+    if last is None:
+        if shown is not None:
+            raise RenewStale(PLAN_ENDED, field="months", end=format_datetime_cn(shown.end))
+        raise RenewStale(NOT_RENEWABLE, field="months")
+    if shown is not None and last.id != shown.id and last.end > shown.end:
+        raise RenewStale(STALE_RENEWED, field="months", end=format_datetime_cn(last.end))
+    raise RenewStale(STALE_CHANGED, field="months")
+
+
 @dataclass
 class RenewPage:
     state: PlanState
@@ -107,13 +144,34 @@ async def renew_page(account: Account, now: datetime) -> RenewPage:
     return RenewPage(state=state, last=last, refusal=await refusal(account) if last else None)
 
 
-async def place(account: Account, months: int | None, request_key: str | None, now: datetime) -> str:
+async def place(
+    account: Account,
+    months: int | None,
+    request_key: str | None,
+    now: datetime,
+    *,
+    basis: Basis | None = None,
+) -> str:
     """续费管理 → 去支付: a pending renewal order of the chain's last period, at the price the page showed.
-    The same form sent twice (same key and term) finds the first order."""
+    The same form sent twice (same key and term) finds the first order. `basis`: what the page computed from;
+    when the plan changed since (another tab unsubscribed, renewed or changed it) the renewal is refused
+    (RenewStale, 409) and nothing is placed."""
     months = check_term(months)
+    key = f"{request_key[:48]}:{months}" if request_key else None
     async with write_transaction():
+        await lock_partner(account.partner)  # an unsubscribe or a change of the same company waits, or goes first
+        if key:
+            placed = (
+                await SupportOrder.select(SupportOrder.id)
+                .where((SupportOrder.request_key == key) & (SupportOrder.account == account.id))
+                .first()
+            )
+            if placed:  # this very form was sent before: its order, whatever happened since
+                return str(placed["id"])
         state = await plan_state(account.partner, now)
         last = chain_last(state) if state.current else None
+        if basis is not None:
+            check_basis(state, last, basis)
         if last is None:
             raise Conflict(NOT_RENEWABLE, field="months")
         refused = await refusal(account)
@@ -124,7 +182,7 @@ async def place(account: Account, months: int | None, request_key: str | None, n
             quote_for(last, months),
             last,
             now,
-            request_key=f"{request_key[:48]}:{months}" if request_key else None,
+            request_key=key,
         )
     return order_id
 

@@ -11,16 +11,31 @@ account starts with ¥100,000.00.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from a11y import assert_no_axe_violations
-from flows import axe_in_both_locales, buy_by_balance, expect_balance, pay_by_balance, sign_in, summary_value
+from flows import (
+    EN,
+    ZH,
+    axe_in_both_locales,
+    buy_by_balance,
+    expect_balance,
+    pay_by_balance,
+    set_locale,
+    sign_in,
+    summary_value,
+    tr,
+)
 from playwright.sync_api import Page, expect
 
 BUYER = "partner-b-buyer"
 NO_SCHEDULER = {"CONSOLE_SCHEDULER": "off"}
 JAN_1 = "2024-01-01T10:30:00+08:00"  # a month bought now ends 2024/02/01 23:59:59
 DEC_31 = "2023-12-31T09:00:00+08:00"  # a month bought now ends 2024/01/31 23:59:59
+#: Screenshots kept as the run's artefacts, beside test_screens.py's (ignored by git).
+ARTEFACTS = Path(__file__).resolve().parent / "artifacts" / "screens"
+_SIDEWAYS = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"
 
 
 def open_detail(page: Page) -> None:
@@ -78,15 +93,15 @@ def test_renew_two_months_by_balance_with_javascript(console, new_context):
     expect(term.get_by_role("option")).to_have_text([f"{n}个月" for n in range(1, 12)] + ["1年", "2年", "3年"])
     status = page.get_by_role("status")
     expect(status).to_have_attribute("aria-live", "polite")
-    expect(status).to_contain_text("续费金额：¥8,500.00")
-    expect(status).to_contain_text("续费后到期时间：2024/03/01 23:59:59")
+    expect(status).to_contain_text("应付金额 ¥8,500.00")
+    expect(status).to_contain_text("续费后到期时间 2024/03/01 23:59:59")
     axe_in_both_locales(page)
 
     page.evaluate("() => { window.samePage = true; }")
     with page.expect_request(lambda r: "/plan/renew?months=2" in r.url and r.headers.get("hx-request") == "true"):
         term.select_option(label="2个月")
-    expect(status).to_contain_text("续费金额：¥17,000.00")
-    expect(status).to_contain_text("续费后到期时间：2024/04/01 23:59:59")
+    expect(status).to_contain_text("应付金额 ¥17,000.00")
+    expect(status).to_contain_text("续费后到期时间 2024/04/01 23:59:59")
     assert page.evaluate("() => window.samePage === true"), "the amount changed by reloading, not by htmx"
     assert_no_axe_violations(page)
 
@@ -114,8 +129,8 @@ def test_renew_two_months_by_balance_without_javascript(console, new_context):
     page.get_by_role("combobox", name="续费时长").select_option(label="2个月")
     page.get_by_role("button", name="计算费用", exact=True).click()  # the page comes back with the new amount
     expect(page.get_by_role("heading", name="续费管理", level=1)).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("续费金额：¥17,000.00")
-    expect(page.get_by_role("status")).to_contain_text("续费后到期时间：2024/04/01 23:59:59")
+    expect(page.get_by_role("status")).to_contain_text("应付金额 ¥17,000.00")
+    expect(page.get_by_role("status")).to_contain_text("续费后到期时间 2024/04/01 23:59:59")
     expect(page.get_by_role("combobox", name="续费时长").locator("option:checked")).to_have_text("2个月")
     assert_no_axe_violations(page)
     page.get_by_role("button", name="去支付", exact=True).click()
@@ -221,3 +236,91 @@ def test_serve_runs_auto_renew_in_process(make_server, new_context):
     expect(summary_value(page, "有效期")).to_have_text("2024/01/01 10:30:00 – 2024/03/01 23:59:59")
     assert "auto_renewed: 0" in server.cli("tick").stdout  # already done: never twice
     assert server.cli("messages", BUYER).stdout.count("自动续费成功") == 1
+
+
+def test_the_console_look_in_both_locales_at_desktop_and_phone_widths(console, new_context):
+    """续费管理 with its breadcrumb, the steps (服务选型 current), the service items, 续费时长 and the sticky price bar:
+    应付金额 (the payment page's name for it) for the term it names, and 去支付; axe at 1280 and 375 px."""
+    page = new_context(base_url=console.url).new_page()
+    sign_in(page, BUYER)
+    buy_by_balance(page, console, BUYER)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for locale in (ZH, EN):
+        set_locale(page, locale)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto("/plan/renew")
+        crumbs = page.get_by_role("navigation", name=tr(locale, "面包屑"))
+        expect(crumbs.get_by_role("link", name=tr(locale, "支持计划"), exact=True)).to_have_attribute("href", "/plan")
+        expect(page.get_by_role("heading", name=tr(locale, "续费管理"), level=1)).to_be_visible()
+        expect(page.locator('.steps [aria-current="step"]')).to_contain_text(tr(locale, "服务选型"))
+        bar = page.locator(".price-bar")
+        expect(bar.get_by_role("button", name=tr(locale, "去支付"), exact=True)).to_be_visible()
+        status = bar.get_by_role("status")
+        expect(status).to_contain_text(tr(locale, "应付金额"))
+        expect(status).to_contain_text("¥8,500.00")
+        term = page.get_by_role("combobox", name=tr(locale, "续费时长"))
+        expect(status).to_contain_text(term.locator("option:checked").inner_text())  # the term it was computed for
+        assert bar.evaluate("b => getComputedStyle(b).position") == "sticky"
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert not page.evaluate(_SIDEWAYS), f"the page scrolls sideways at {width}px [{locale}]"
+            page.screenshot(path=str(ARTEFACTS / f"renew-look-{locale}-{width}.png"), full_page=True)
+            assert_no_axe_violations(page)
+    set_locale(page, ZH)
+
+
+def test_without_javascript_a_changed_term_marks_the_amount_out_of_date(console, new_context):
+    buyer = new_context(base_url=console.url).new_page()
+    sign_in(buyer, BUYER)
+    buy_by_balance(buyer, console, BUYER)
+    # With JavaScript the amount follows the term: never marked out of date.
+    open_renew_page(buyer)
+    note = buyer.locator(".stale-note")
+    buyer.get_by_role("combobox", name="续费时长").select_option(label="2个月")
+    expect(buyer.get_by_role("status")).to_contain_text("¥17,000.00")
+    expect(buyer.get_by_role("status")).to_contain_text("2个月")
+    expect(note).to_be_hidden()
+
+    page = new_context(base_url=console.url, java_script_enabled=False).new_page()
+    sign_in(page, BUYER)
+    open_renew_page(page)
+    note = page.locator(".stale-note")
+    expect(note).to_be_hidden()
+    page.get_by_role("combobox", name="续费时长").select_option(label="2个月")
+    expect(note).to_be_visible()
+    amount = page.get_by_role("status").locator(".amount")
+    expect(amount).to_have_text("¥8,500.00")
+    assert "line-through" in amount.evaluate("a => getComputedStyle(a).textDecorationLine")
+    assert_no_axe_violations(page)
+    # 去支付 at once: no order at an amount nobody saw; the page shows the amount for 2个月 first.
+    page.get_by_role("button", name="去支付", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("应付金额已按续费时长2个月重新计算，尚未创建订单")
+    expect(amount).to_have_text("¥17,000.00")
+    expect(note).to_be_hidden()
+    page.get_by_role("button", name="去支付", exact=True).click()
+    expect(summary_value(page, "应付金额")).to_have_text("¥17,000.00")
+
+
+def test_a_stale_tab_after_another_renewal_is_told_so(console, new_context):
+    """Two tabs on 续费管理: one renews and pays; the other's 去支付 is a 409 page saying the plan was renewed and
+    showing the new end and amount (nothing placed), never a silent redirect to a payment."""
+    context = new_context(base_url=console.url)
+    first = context.new_page()
+    sign_in(first, BUYER)
+    buy_by_balance(first, console, BUYER)
+    second = context.new_page()
+    open_renew_page(first)
+    open_renew_page(second)
+    first.get_by_role("button", name="去支付", exact=True).click()
+    pay_by_balance(first, console, BUYER)
+
+    with second.expect_response(lambda r: r.request.method == "POST") as answer:
+        second.get_by_role("button", name="去支付", exact=True).click()
+    assert answer.value.status == 409
+    alert = second.get_by_role("alert").filter(has_text="续费未提交")
+    expect(alert.get_by_role("heading", name="续费未提交：支持计划已发生变化")).to_be_visible()
+    expect(alert).to_contain_text("支持计划已续费，当前到期时间为 2024/03/01 23:59:59。未创建订单")
+    expect(alert.get_by_role("link", name="查看支持计划")).to_have_attribute("href", "/plan")
+    expect(second.get_by_role("status")).to_contain_text("2024/04/01 23:59:59")  # renewing after the new end
+    assert "/orders/" not in second.url
+    assert_no_axe_violations(second)

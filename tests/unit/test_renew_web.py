@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
-from models.services import orders, renewal
+from models.services import changes, orders, payments, renewal, unsubscribe
 from models.services.accounts import account_by_login
 from models.services.plans import plan_state
 from models.tables import LedgerEntry, Outbox, RenewalAttempt, SupportOrder
@@ -65,7 +66,8 @@ async def test_renew_page_shows_the_plan_its_items_and_a_live_preview(client, de
         'hx-get="/plan/renew"',
     ):
         assert text in full.text, text
-    assert '<option value="1" selected>1个月</option>' in full.text and '<option value="36">3年</option>' in full.text
+    assert '<option value="1" selected>1个月</option>' in full.text
+    assert '<option value="36" class="unpreviewed">3年</option>' in full.text
     block = await client.get("/plan/renew?months=2", headers={"HX-Request": "true"})
     assert block.status_code == 200 and "<html" not in block.text and "去支付" not in block.text
     assert "¥17,000.00" in block.text and "2024/03/31 23:59:59" in block.text
@@ -313,3 +315,170 @@ async def test_the_language_switch_after_a_posted_preview_keeps_the_term(client,
         client, "/plan/renew", {"months": "24", "action": "preview", "request_key": "k"}, token_from="/plan/renew"
     )
     assert 'href="/lang/en?next=/plan/renew%3Fmonths%3D24"' in response.text
+
+
+# ------------------------------------------------------------------------- the page's look and stale tabs
+
+FIELD_RE = re.compile(r'<input type="hidden" name="(request_key|previewed|renews|renews_level)" value="([^"]*)">')
+
+
+def fields_of(page_text: str) -> dict[str, str]:
+    return dict(FIELD_RE.findall(page_text))
+
+
+async def renew_form(client, months: str = "1") -> dict[str, str]:
+    page = await client.get(f"/plan/renew?months={months}")
+    assert page.status_code == 200, page.text
+    return {**fields_of(page.text), "months": months}
+
+
+async def test_the_page_has_its_header_steps_and_a_price_bar_naming_the_term(client, demo, clock):
+    await ends_on_jan_31(clock)
+    await sign_in(client, "partner-b-buyer")
+    page = await client.get("/plan/renew")
+    text = page.text
+    assert '<nav aria-label="面包屑">' in text and '<a href="/plan">支持计划</a>' in text
+    assert '<span aria-current="page">续费管理</span>' in text and "<h1>续费管理</h1>" in text
+    assert re.search(
+        r'<li aria-current="step">\s*<span class="step-num" aria-hidden="true">1</span>\s*<span>服务选型', text
+    )
+    assert '<div class="price-bar">' in text and text.index('class="price-bar"') < text.index(">去支付</button>")
+    # One name for the number the next step asks: 应付金额 (the payment page's), not 续费金额.
+    assert '<span class="amount-label">应付金额</span> <span class="amount">¥8,500.00</span>' in text
+    assert "续费金额" not in text
+    # The preview names the level and term it was computed for; every other term is marked unpreviewed.
+    assert 'data-previewed-months="1"' in text and "标准级，1个月，自 2024/02/01 00:00:00 起" in text
+    options = re.findall(r'<option value="(\d+)"( selected)?( class="unpreviewed")?>', text)
+    assert [(v, bool(c)) for v, _, c in options] == [(v, v != "1") for v, _, _ in options] and len(options) == 14
+    assert "续费时长已更改，以上金额尚未按新的时长计算" in text and 'class="stale-note"' in text
+    assert fields_of(text)["previewed"] == "1" and fields_of(text)["renews_level"] == "standard"
+    assert 'src="/static/renew.js?v=' in text
+    # The htmx block for another term names that term and carries it back.
+    block = await client.get("/plan/renew?months=24", headers={"HX-Request": "true"})
+    assert 'data-previewed-months="24"' in block.text and "标准级，2年，自" in block.text
+    assert fields_of(block.text)["previewed"] == "24"
+
+
+async def test_go_to_pay_for_a_term_the_amount_was_not_computed_for_shows_the_amount_first(client, demo, clock):
+    """Without JavaScript: 续费时长 changed to 2个月 after the 1个月 amount was shown, then 去支付 at once."""
+    await ends_on_jan_31(clock)
+    await sign_in(client, "partner-b-buyer")
+    form = await renew_form(client)
+    changed = await post_form(client, "/plan/renew", {**form, "months": "2", "action": "pay"}, token_from="/plan/renew")
+    assert changed.status_code == 200 and await renewal_orders() == 0
+    assert "应付金额已按续费时长2个月重新计算，尚未创建订单" in changed.text
+    assert '<span class="amount">¥17,000.00</span>' in changed.text
+    assert '<option value="2" selected>2个月</option>' in changed.text
+    assert '<option value="1" class="unpreviewed">1个月</option>' in changed.text
+    again = await post_form(
+        client, "/plan/renew", {**fields_of(changed.text), "months": "2", "action": "pay"}, token_from="/plan/renew"
+    )
+    assert again.status_code == 303 and await renewal_orders() == 1
+    order = await SupportOrder.select().where(SupportOrder.kind == "renewal").first()
+    assert (order["months"], order["due_fen"]) == (2, 1_700_000)
+
+
+async def test_a_stale_tab_after_the_plan_was_unsubscribed_is_told_so(client, demo, clock):
+    account = await ends_on_jan_31(clock)
+    clock.moment = bj(2024, 1, 10, 10, 0)
+    await sign_in(client, "partner-b-buyer")
+    form = await renew_form(client)
+    quote = await unsubscribe.quote(account, clock.now(), 10)  # another tab unsubscribes
+    await unsubscribe.submit(
+        account,
+        reason="test_done",
+        comment="",
+        confirmed=True,
+        period_key=quote.period_key,
+        computed_at=quote.computed_at,
+        shown=quote.shown,
+        now=clock.now(),
+        quota=10,
+    )
+    stale = await post_form(client, "/plan/renew", {**form, "action": "pay"}, token_from="/plan")
+    assert stale.status_code == 409 and await renewal_orders() == 0
+    assert "location" not in stale.headers
+    assert "续费未提交：支持计划已发生变化" in stale.text
+    assert "该支持计划已退订，此页面上的续费未提交，未创建订单。" in stale.text
+    assert 'href="/plan"' in stale.text and 'href="/plan/change"' in stale.text and ">去支付</button>" not in stale.text
+
+
+async def test_a_stale_tab_after_another_renewal_is_told_the_new_end_and_shown_the_new_amount(client, demo, clock):
+    account = await ends_on_jan_31(clock)
+    clock.moment = bj(2024, 1, 10, 10, 0)
+    await sign_in(client, "partner-b-buyer")
+    form = await renew_form(client)
+    other = await renewal.place(account, 1, "other-tab", clock.now())  # another tab renews and pays
+    await payments.settle(other, clock.now(), payer_id=account.id)
+    stale = await post_form(client, "/plan/renew", {**form, "action": "pay"}, token_from="/plan")
+    assert stale.status_code == 409 and await renewal_orders() == 1
+    assert "自此页面显示以来，支持计划已续费，当前到期时间为 2024/02/29 23:59:59。未创建订单" in stale.text
+    assert "2024/03/29 23:59:59" in stale.text  # the fresh preview: renewing after the new end
+    fresh = await post_form(
+        client, "/plan/renew", {**fields_of(stale.text), "months": "1", "action": "pay"}, token_from="/plan"
+    )
+    assert fresh.status_code == 303 and await renewal_orders() == 2
+
+
+async def test_a_stale_tab_after_an_upgrade_is_told_the_plan_changed(client, demo, clock):
+    account = await buy(clock)
+    clock.advance(days=3)
+    await sign_in(client, "partner-b-buyer")
+    form = await renew_form(client)
+    assert '<span class="amount">¥8,500.00</span>' in (await client.get("/plan/renew")).text
+    quoted = await changes.quote(account, changes.UPGRADE, clock.now())  # another tab upgrades
+    upgrade = await changes.place_upgrade(account, quoted.quote_id, None, clock.now())
+    await payments.choose(account, upgrade, "balance", None, clock.now())
+    await payments.settle(upgrade, clock.now(), payer_id=account.id)
+    stale = await post_form(client, "/plan/renew", {**form, "action": "pay"}, token_from="/plan")
+    assert stale.status_code == 409 and await renewal_orders() == 0
+    assert "自此页面显示以来，支持计划已发生变化（例如变更了规格）。未创建订单" in stale.text
+    assert "尊享级" in stale.text and fields_of(stale.text)["renews_level"] == "premium"
+
+
+async def test_the_same_form_sent_again_after_its_order_was_paid_finds_that_order(client, demo, clock):
+    account = await ends_on_jan_31(clock)
+    await sign_in(client, "partner-b-buyer")
+    form = await renew_form(client)
+    placed = await post_form(client, "/plan/renew", {**form, "action": "pay"}, token_from="/plan")
+    order_id = placed.headers["location"].split("/")[2]
+    await payments.settle(order_id, clock.now(), payer_id=account.id)
+    again = await post_form(client, "/plan/renew", {**form, "action": "pay"}, token_from="/plan")
+    assert again.status_code == 303 and again.headers["location"] == placed.headers["location"]
+    assert await renewal_orders() == 1
+
+
+async def test_renew_and_unsubscribe_raced_from_two_tabs(racer, demo, clock):
+    """去支付 on 续费管理 and 退订 at once, 10 times each: the unsubscribe is done once; every renewal placed before it
+    is a pending order its payment will refuse, every one after it a 409 saying the plan was unsubscribed."""
+    account = await ends_on_jan_31(clock)
+    clock.moment = bj(2024, 1, 10, 10, 0)
+    await sign_in(racer, "partner-b-buyer")
+    renew = await renew_form(racer)
+    page = await racer.get("/plan/unsubscribe")
+    unsub = dict(
+        re.findall(r'<input type="hidden" name="(periods|computed_at|refund_fen|amounts)" value="([^"]*)">', page.text)
+    )
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+
+    async def send(kind: str, n: int):
+        if kind == "renew":
+            data = {**renew, "request_key": f"tab-{n}", "action": "pay"}
+            return kind, await racer.post("/plan/renew", data={**data, "_csrf_token": token})
+        data = {**unsub, "reason": "test_done", "confirm": "yes"}
+        return kind, await racer.post("/plan/unsubscribe", data={**data, "_csrf_token": token})
+
+    answers = await asyncio.gather(*(send(kind, n) for n in range(10) for kind in ("renew", "unsubscribe")))
+    assert all(a.status_code in (303, 409) for _, a in answers), [(k, a.status_code) for k, a in answers]
+    assert sum(1 for k, a in answers if k == "unsubscribe" and a.status_code == 303) == 1
+    for kind, answer in answers:
+        if answer.status_code == 409:
+            expected = "该支持计划已退订，此页面上的续费未提交" if kind == "renew" else "该支持计划已退订"
+            assert expected in answer.text, (kind, answer.text[-2000:])
+    placed = [a for k, a in answers if k == "renew" and a.status_code == 303]
+    assert await renewal_orders() == len(placed)
+    assert (await plan_state(account.partner, clock.now())).level == "basic"
+    for answer in placed:  # a renewal placed before the unsubscribe cannot be paid any more
+        order_id = answer.headers["location"].split("/")[2]
+        refused = await post_form(racer, f"/orders/{order_id}/pay", {"method": "balance", "coupon": ""})
+        assert refused.status_code == 409

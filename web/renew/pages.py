@@ -9,9 +9,18 @@ from models.rules.service_items import SERVICE_ITEMS
 from models.services import renewal
 from models.services.errors import DomainError
 from models.services.plans import PlanState
-from web.forms import error_dict
+from web.forms import error_dict, parse_int
 from web.i18n import _
 from web.plans.pages import auto_renew_payer
+
+
+def basis_of(period_id: str | None, level: str | None) -> renewal.Basis | None:
+    """What the page computed from, as its form carried it back; None when it carried nothing readable (a hand-made
+    request: the service then renews whatever the chain is now, at the price the payment page shows)."""
+    pid = parse_int(period_id, 9)
+    if pid is None or pid <= 0 or not level:
+        return None
+    return renewal.Basis(period_id=pid, level=level.strip()[:20])
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +35,15 @@ class RenewalPage:
     auto_renew_payer: str | None  # whose balance auto-renew charges, while it is on (SPEC.md §12)
     not_renewable: str
     request_key: str
+    # Why the page was shown again instead of going on, translated: the plan changed under a stale tab
+    # (`stale`, a 409), or 去支付 was pressed for a term the amount had not been computed for (`recomputed`).
+    stale: str | None = None
+    recomputed: str | None = None
+
+    @property
+    def previewed(self) -> int | None:
+        """The term the shown amount was computed for (the other terms' options are marked unpreviewed)."""
+        return self.quote.months if self.quote else None
 
     @classmethod
     def of(
@@ -36,9 +54,11 @@ class RenewalPage:
         request_key: str,
         *,
         refused: DomainError | None = None,
+        stale: str | None = None,
+        recomputed: str | None = None,
     ) -> RenewalPage:
-        """`refused`: placing the order was refused (e.g. the plan changed since the page was shown); its message
-        goes at the term field when the page still offers a renewal."""
+        """`refused`: placing the order was refused; its message goes at the term field when the page still offers
+        a renewal. `stale`: the plan changed since the page was shown; the page says so at the top."""
         last = info.last
         if last is None or info.refusal:  # the page says why there is nothing to choose; no field errors
             errors = {}
@@ -56,6 +76,8 @@ class RenewalPage:
             auto_renew_payer=auto_renew_payer(info.state),
             not_renewable=_(renewal.NOT_RENEWABLE),
             request_key=request_key,
+            stale=stale,
+            recomputed=recomputed,
         )
 
 
