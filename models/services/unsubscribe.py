@@ -476,6 +476,20 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
     return row["id"]
 
 
+async def done_since(account: Account, since: datetime | None) -> int | None:
+    """The company's latest unsubscribe made at or after `since` (the hour a page's amounts were computed for), if
+    any: a stale tab's form finds the plan Basic because it was unsubscribed meanwhile, and says so."""
+    if since is None:
+        return None
+    found = (
+        await Unsubscription.select(Unsubscription.id)
+        .where((Unsubscription.plan.partner == account.partner) & (Unsubscription.created_at >= since))
+        .order_by(Unsubscription.id, ascending=False)
+        .first()
+    )
+    return found["id"] if found else None
+
+
 @dataclass(frozen=True)
 class UnsubscribeResult:
     """The result page: the stored amounts, the reason, the orders marked 已退订 and where the money went."""

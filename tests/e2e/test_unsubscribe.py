@@ -7,13 +7,29 @@ one without JavaScript, one by keyboard only, and axe on the screens in both loc
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from a11y import assert_no_axe_violations
-from flows import available_balance, buy_by_balance, pay_by_balance, place_order, sign_in, summary_value, tab_to
+from flows import (
+    EN,
+    ZH,
+    available_balance,
+    buy_by_balance,
+    pay_by_balance,
+    place_order,
+    set_locale,
+    sign_in,
+    summary_value,
+    tab_to,
+    tr,
+)
 from playwright.sync_api import Page, expect
 
 BUYER = "partner-b-buyer"
 BOUGHT = "2024-01-01T10:30:00+08:00"
+#: Screenshots kept as the run's artefacts, beside test_screens.py's (ignored by git).
+ARTEFACTS = Path(__file__).resolve().parent / "artifacts" / "screens"
+_SIDEWAYS = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"
 
 
 def open_unsubscribe(page: Page) -> None:
@@ -197,3 +213,91 @@ def test_axe_on_the_screen_in_both_locales(make_server, new_context):
         assert_no_axe_violations(page)
         page.goto("/plan/unsubscribe/rules")
         assert_no_axe_violations(page)
+
+
+def test_the_console_look_in_both_locales_at_desktop_and_phone_widths(make_server, new_context):
+    """图 6-2 in the console look: "退订资源 < 退订管理" with its back link, the required mark on 请选择退订原因,
+    退订金额 emphasised, 实付金额 / 已消费金额 / 手续费 each explained; the fee table in its own keyboard-focusable
+    region that scrolls by keyboard in a narrow window; axe and no sideways scroll at 1280 and 375 px."""
+    srv = make_server(now=BOUGHT)
+    page = new_context(base_url=srv.url).new_page()
+    sign_in(page, BUYER)
+    buy_by_balance(page, srv, BUYER)
+    srv.restart(now="2024-01-15T18:40:00+08:00")
+    sign_in(page, BUYER)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for locale in (ZH, EN):
+        set_locale(page, locale)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto("/plan/unsubscribe")
+        title = page.get_by_role("heading", level=1)
+        expect(title).to_contain_text(tr(locale, "退订管理"))
+        back = title.get_by_role("link", name=tr(locale, "退订资源"), exact=True)
+        expect(back).to_have_attribute("href", "/plan")
+
+        reasons = page.get_by_role("group", name=re.compile(re.escape(tr(locale, "请选择退订原因"))))
+        expect(reasons.locator("legend .required")).to_have_text("*")
+        expect(reasons.locator("legend .required")).to_have_attribute("aria-hidden", "true")
+        expect(reasons).to_have_accessible_name(re.compile(re.escape(tr(locale, "（必填）").strip()) + r"\s*$"))
+
+        refund = summary_value(page, tr(locale, "退订金额"))
+        expect(refund).to_have_text("¥3,792.48")
+        assert refund.evaluate("dd => getComputedStyle(dd).fontWeight") in ("700", "bold")
+        for term in ("实付金额", "已消费金额", "手续费"):
+            note = summary_value(page, tr(locale, term)).locator("xpath=following-sibling::dd[1]")
+            expect(note).to_be_visible()
+            assert len(note.inner_text().strip()) > 10, term
+        expect(page.get_by_role("button", name=tr(locale, "退订"), exact=True)).to_have_class(re.compile(r"\bdanger\b"))
+
+        region = page.get_by_role("region", name=tr(locale, "退订明细"), exact=True)
+        expect(region.get_by_role("table")).to_be_visible()
+        tab_to(page, region, limit=80)
+        expect(region).to_be_focused()
+        page.set_viewport_size({"width": 720, "height": 900})  # a narrow window: the table scrolls in its region
+        assert region.evaluate("r => r.scrollWidth > r.clientWidth")
+        region.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        region.page.wait_for_function("r => r.scrollLeft > 0", arg=region.element_handle(), timeout=3000)
+        assert not page.evaluate(_SIDEWAYS)
+
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert not page.evaluate(_SIDEWAYS), f"the page scrolls sideways at {width}px [{locale}]"
+            page.screenshot(path=str(ARTEFACTS / f"unsubscribe-look-{locale}-{width}.png"), full_page=True)
+            assert_no_axe_violations(page)
+        # On a phone each period is a block of labelled lines.
+        expect(page.locator("#fee-table td[data-label]").first).to_be_visible()
+    set_locale(page, ZH)
+
+
+def test_a_stale_tab_is_told_the_plan_was_unsubscribed(make_server, new_context):
+    """Two tabs on 退订管理: one unsubscribes; the other, sent later, gets a 409 page saying so (no silent
+    redirect), with the first one's result one link away, and nothing is refunded twice."""
+    srv = make_server(now=BOUGHT)
+    context = new_context(base_url=srv.url)
+    first = context.new_page()
+    sign_in(first, BUYER)
+    buy_by_balance(first, srv, BUYER)
+    srv.restart(now="2024-01-15T18:40:00+08:00")
+    sign_in(first, BUYER)
+    second = context.new_page()
+    for tab in (first, second):
+        tab.goto("/plan/unsubscribe")
+        tab.get_by_role("radio", name="业务测试完毕退订").check()
+        tab.get_by_label("我已确认本次退订金额和相关费用。").check()
+    first.get_by_role("button", name="退订", exact=True).click()
+    expect(first.get_by_role("heading", name="退订成功")).to_be_visible()
+    result_url = first.url
+
+    with second.expect_response(lambda r: r.request.method == "POST") as answer:
+        second.get_by_role("button", name="退订", exact=True).click()
+    assert answer.value.status == 409
+    expect(second.get_by_role("heading", name="该支持计划已退订")).to_be_visible()
+    expect(second.get_by_role("alert")).to_contain_text("没有重复退款")
+    assert "/plan/unsubscribe/result/" not in second.url
+    assert_no_axe_violations(second)
+    second.get_by_role("link", name="查看退订结果").click()
+    assert second.url == result_url
+    expect(second.get_by_role("heading", name="退订成功")).to_be_visible()
+    assert available_balance(second) == "¥95,292.48"  # refunded once: 100,000.00 − 8,500.00 + 3,792.48

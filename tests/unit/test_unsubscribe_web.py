@@ -68,7 +68,11 @@ async def test_the_guide_screen_and_its_refund(client, demo, clock, settings):
     assert order_id in row[0] and row[1:4] == ["支持计划", "标准级（1个月）", "全局"]
     assert row[4] == "2019/12/11 17:04:33 2020/01/11 23:59:59"
     assert row[5:8] == ["0.00", "850.00", "7,650.00"]
-    assert "<legend>请选择退订原因</legend>" in page.text
+    # The required mark: a red * for the eye, 必填 for a screen reader.
+    assert (
+        '<legend><span class="required" aria-hidden="true">*</span>请选择退订原因'
+        '<span class="visually-hidden">（必填）</span></legend>'
+    ) in page.text
     for reason in REASONS:
         assert f">{reason}</label>" in page.text
     for label, value in [
@@ -80,7 +84,7 @@ async def test_the_guide_screen_and_its_refund(client, demo, clock, settings):
     ]:
         assert f"<dt>{label}</dt><dd>{value}</dd>" in page.text
     assert ">我已确认本次退订金额和相关费用。</label>" in page.text
-    assert re.search(r'<button type="submit">退订</button>', page.text)
+    assert '<button type="submit" class="danger solid">退订</button>' in page.text
     assert "以上金额按 2019/12/11 17:00:00 计算" in page.text
     assert 'src="/static/unsubscribe.js?v=' in page.text
     fields = hidden(page.text)
@@ -205,8 +209,13 @@ async def test_a_double_submit_shows_the_first_result(client, demo, clock):
     before = await balance(BUYER)
     first = await unsubscribe(client, {**fields, "reason": "test_done", "confirm": "yes"})
     second = await post_form(client, PAGE, {**fields, "reason": "test_done", "confirm": "yes"}, token_from="/plan")
-    assert first.status_code == second.status_code == 303
-    assert first.headers["location"] == second.headers["location"]
+    assert first.status_code == 303
+    # The second sending is told what happened, with the first one's result one link away: no silent redirect.
+    assert second.status_code == 409 and "location" not in second.headers
+    assert (
+        "该支持计划已于 2024/01/15 18:40:00 由帐号 partner-b-buyer 退订，退订金额 ¥3,792.48 已退还至余额" in second.text
+    )
+    assert f'href="{first.headers["location"]}"' in second.text and ">查看退订结果</a>" in second.text
     assert await balance(BUYER) == before + 379_248
     assert await LedgerEntry.count().where(LedgerEntry.kind == "refund") == 1
 
@@ -240,6 +249,7 @@ async def test_the_rules_page_states_section_5(client, demo, settings):
     assert rules.status_code == 200 and "<h1>退订规则说明</h1>" in rules.text
     for phrase in ["整小时", "10%", "15%", "5%", "最低为0", "5×24小时", "7次", "代金券", "折扣券", "¥3,792.48"]:
         assert phrase in rules.text, phrase
+    assert "%%" not in rules.text  # a message without parameters is not %-formatted: one % is shown as written
 
 
 async def test_a_result_of_another_company_is_not_found(client, demo, clock):
@@ -265,3 +275,84 @@ async def test_the_english_page_renders(client, demo, clock):
     client.cookies.set("lang", "en")
     page = await client.get(PAGE)
     assert page.status_code == 200 and '<html lang="en">' in page.text
+
+
+async def test_the_console_look_of_the_guide_screen(client, demo, clock, settings):
+    """图 6-2: the "退订资源 < 退订管理" header, the fee table in its own region, 退订金额 emphasised, and each of
+    实付金额, 已消费金额 and 手续费 explained next to it."""
+    settings.five_day_quota = 0
+    clock.moment = bj(2019, 12, 11, 17, 4, 33)
+    await buy(BUYER, clock.now())
+    clock.moment = bj(2019, 12, 11, 17, 50)
+    await sign_in(client, BUYER)
+    text = (await client.get(PAGE)).text
+    assert (
+        '<h1 class="back-title"><a href="/plan">退订资源</a> <span aria-hidden="true">&lt;</span> <span>退订管理</span></h1>'
+        in text
+    )
+    region = re.search(r'<div class="table-wrap" role="region" aria-label="退订明细" tabindex="0">\s*<table', text)
+    assert region and text.index('id="fee-table"') > region.start()
+    assert '<div class="row emphasis"><dt>退订金额</dt><dd>¥7,650.00</dd></div>' in text
+    notes = dict(re.findall(r"<dt>([^<]+)</dt><dd>[^<]*</dd><dd class=\"hint note\">([^<]+)</dd>", text))
+    assert set(notes) == {"实付金额", "已消费金额", "手续费"}
+    assert "扣除优惠券" in notes["实付金额"]
+    assert "整小时" in notes["已消费金额"] and "已使用时长 ÷ 周期总时长" in notes["已消费金额"]
+    assert "10%" in notes["手续费"] and "15%" in notes["手续费"] and "%%" not in notes["手续费"]
+    assert text.index("<dt>实付金额</dt>") < text.index("<dt>退订金额</dt>") < text.index("<dt>退还余额</dt>")
+
+
+async def test_a_five_day_unsubscribe_explains_that_nothing_is_charged(client, demo, clock):
+    await buy(BUYER, clock.now())
+    clock.advance(days=1)
+    await sign_in(client, BUYER)
+    text = (await client.get(PAGE)).text
+    notes = dict(re.findall(r"<dt>([^<]+)</dt><dd>[^<]*</dd><dd class=\"hint note\">([^<]+)</dd>", text))
+    assert notes["已消费金额"] == "五天无理由退订不收取已消费金额。"
+    assert notes["手续费"] == "五天无理由退订不收取手续费。"
+
+
+async def test_a_stale_tab_after_the_plan_was_unsubscribed_elsewhere_is_a_409_saying_so(client, demo, clock):
+    """The page was shown; then a renewal was added and the plan unsubscribed in another tab (other periods than
+    this page's): the stale form is told the plan was unsubscribed, with the result linked, nothing refunded."""
+    await buy(BUYER, clock.now())
+    clock.moment = bj(2024, 1, 15, 18, 40)
+    await sign_in(client, BUYER)
+    stale = hidden((await client.get(PAGE)).text)
+    await add_renewal(BUYER, clock.now())
+    other = hidden((await client.get(PAGE)).text)
+    assert other["periods"] != stale["periods"]
+    done = await unsubscribe(client, other, reason="test_done", confirm="yes")
+    assert done.status_code == 303
+    before = await balance(BUYER)
+    for data in ({"reason": "test_done", "confirm": "yes"}, {"reason": "test_done"}):  # with or without its tick
+        response = await unsubscribe(client, stale, **data)
+        assert response.status_code == 409 and "location" not in response.headers
+        assert '<h2 id="refusal-title">该支持计划已退订</h2>' in response.text
+        assert "此页面上的退订未再次执行，没有重复退款。" in response.text
+        assert f'href="{done.headers["location"]}"' in response.text and 'href="/plan"' in response.text
+        assert '<form method="post" action="/plan/unsubscribe"' not in response.text
+    assert await balance(BUYER) == before and await Unsubscription.count() == 1
+
+
+async def test_a_stale_tab_after_a_renewal_shows_the_new_amounts_first(client, demo, clock):
+    await buy(BUYER, clock.now())
+    clock.moment = bj(2024, 1, 15, 18, 40)
+    await sign_in(client, BUYER)
+    stale = hidden((await client.get(PAGE)).text)
+    await add_renewal(BUYER, clock.now())  # another tab renewed: one more period to refund
+    response = await unsubscribe(client, stale, reason="test_done", confirm="yes")
+    assert response.status_code == 409 and "退订金额已重新计算" in response.text
+    assert "支持计划已发生变化" in response.text and "<dt>退订金额</dt><dd>¥12,292.48</dd>" in response.text
+    assert await Unsubscription.count() == 0
+
+
+def test_the_templates_put_punctuation_inside_translated_strings():
+    """English pages show no Chinese punctuation: in these templates it lives only inside _() strings."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    for path in [*(root / "unsubscribe").glob("*.html"), *(root / "renew").glob("*.html")]:
+        source = path.read_text()
+        outside = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "", source, flags=re.S)
+        stray = [ch for ch in outside if ch in "：，（）；、。“”"]
+        assert not stray, f"{path.name}: {stray}"

@@ -1,4 +1,9 @@
-"""退订管理 (guide chapter 6): the fee table and reasons, the rules page, the refund and its result."""
+"""退订管理 (guide chapter 6): the fee table and reasons, the rules page, the refund and its result.
+
+A form sent for a plan that was unsubscribed meanwhile (another tab, or the same form twice) is a 409 page that
+says so and links to that unsubscribe's result; nothing is refunded twice. A form whose amounts are no longer
+the ones that would be refunded (the plan changed, the hour turned) is a 409 page with the fresh amounts.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int, parse_moment
 from web.i18n import _
 from web.rendering import page
-from web.unsubscribe.pages import FormValues, UnsubscribePage
+from web.unsubscribe.pages import FormValues, UnsubscribePage, already_done, nothing_to_unsubscribe, result_rows
 
 #: A refund in fen has at most this many digits (a hidden field: anything longer was not made by the page).
 MAX_FEN_DIGITS = 15
@@ -45,7 +50,14 @@ def form_page(request: Request, account: Account, model: UnsubscribePage, *, sta
 
 
 def refused_page(request: Request, account: Account, exc: unsubscribe.AlreadyBasic) -> Template:
-    return form_page(request, account, UnsubscribePage.of(None, refusal=_(exc.message)), status_code=exc.status_code)
+    model = UnsubscribePage.of(None, refusal=nothing_to_unsubscribe(_(exc.message)))
+    return form_page(request, account, model, status_code=exc.status_code)
+
+
+async def done_page(request: Request, account: Account, unsubscription_id: int) -> Template:
+    """The plan this form showed was unsubscribed already: say when, by whom and for how much (409)."""
+    done = await unsubscribe.result(account, unsubscription_id)
+    return form_page(request, account, UnsubscribePage.of(None, refusal=already_done(done)), status_code=409)
 
 
 class UnsubscribeController(Controller):
@@ -66,6 +78,7 @@ class UnsubscribeController(Controller):
         values = FormValues(
             reason=data.get("reason", ""), comment=data.get("comment", ""), confirmed=data.get("confirm") == "yes"
         )
+        computed_at = parse_moment(data.get("computed_at"))
         problems = unsubscribe.check_form(values.reason, values.comment, values.confirmed)
         if not problems:
             try:
@@ -75,25 +88,29 @@ class UnsubscribeController(Controller):
                     comment=values.comment,
                     confirmed=True,
                     period_key=data.get("periods"),
-                    computed_at=parse_moment(data.get("computed_at")),
+                    computed_at=computed_at,
                     shown=parse_shown(data.get("refund_fen"), data.get("amounts")),
                     now=now,
                     quota=quota_of(request),
                 )
-                return Redirect(path=f"/plan/unsubscribe/result/{outcome.unsubscription_id}", status_code=303)
             except unsubscribe.QuoteStale as exc:
                 fresh = replace(values, confirmed=False)  # the new amounts must be confirmed again
                 model = UnsubscribePage.of(exc.fresh, fresh, notice=_(exc.message, **exc.params))
                 return form_page(request, account, model, status_code=exc.status_code)
             except unsubscribe.AlreadyBasic as exc:
-                return refused_page(request, account, exc)
+                done = await unsubscribe.done_since(account, computed_at)
+                return await done_page(request, account, done) if done else refused_page(request, account, exc)
+            if outcome.replayed:  # these periods were refunded before: by another tab, or this form sent twice
+                return await done_page(request, account, outcome.unsubscription_id)
+            return Redirect(path=f"/plan/unsubscribe/result/{outcome.unsubscription_id}", status_code=303)
         errors: dict[str, str] = {}
         for problem in problems:
             errors.update(error_dict(problem))
         try:
             quote = await unsubscribe.quote(account, now, quota_of(request))
         except unsubscribe.AlreadyBasic as exc:
-            return refused_page(request, account, exc)
+            done = await unsubscribe.done_since(account, computed_at)
+            return await done_page(request, account, done) if done else refused_page(request, account, exc)
         return form_page(request, account, UnsubscribePage.of(quote, values, errors=errors), status_code=400)
 
     @get("/rules")
@@ -103,4 +120,4 @@ class UnsubscribeController(Controller):
     @get("/result/{unsubscription_id:int}")
     async def result(self, request: Request, account: Account, unsubscription_id: int) -> Template:
         done = await unsubscribe.result(account, unsubscription_id)
-        return page(request, "unsubscribe/result.html", {"account": account, "page": done})
+        return page(request, "unsubscribe/result.html", {"account": account, "page": done, "rows": result_rows(done)})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.services import unsubscribe
-from web.i18n import _
-from web.template_globals import RadioOption
+from web.i18n import _, ngettext
+from web.template_globals import RadioOption, money, when
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,16 +19,105 @@ class FormValues:
 
 
 @dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """One line of the 退订金额 summary: its term (the contract's name, tests read it), the amount as shown, a one-
+    sentence explanation of where the amount comes from (or None), and whether it is the emphasised total."""
+
+    term: str
+    value: str
+    note: str | None = None
+    emphasis: bool = False
+
+
+def summary_rows(quote: unsubscribe.UnsubscribeQuote) -> list[SummaryRow]:
+    """实付金额, 已消费金额, 手续费 (each explained, guide 图 6-2's ①), 退订金额 (emphasised), 退还余额."""
+    t = quote.totals
+    if quote.five_day:
+        consumed_note = _("五天无理由退订不收取已消费金额。")
+        fee_note = _("五天无理由退订不收取手续费。")
+    else:
+        consumed_note = _("按已使用的整小时计算：实付金额 × 已使用时长 ÷ 周期总时长；未开始的周期为0。")
+        fee_note = _(
+            "按周期的购买时长收取实付金额的一定比例：1至11个月或1年为10%，2年、3年按使用年份为15%、10%或5%；未开始的续费周期不收取。"
+        )
+    return [
+        SummaryRow(_("实付金额"), money(t.paid), _("各周期实际支付的现金（已扣除优惠券，含升级时补交的费用）。")),
+        SummaryRow(_("已消费金额"), "-" + money(t.consumed), consumed_note),
+        SummaryRow(_("手续费"), "-" + money(t.fee), fee_note),
+        SummaryRow(_("退订金额"), money(t.refund), emphasis=True),
+        SummaryRow(_("退还余额"), money(t.refund)),
+    ]
+
+
+def remaining_sentence(quote: unsubscribe.UnsubscribeQuote) -> str:
+    return ngettext(
+        "本次操作完成后，%(year)s年12月31日前您还可以进行%(num)s次五天无理由退订。",
+        "本次操作完成后，%(year)s年12月31日前您还可以进行%(num)s次五天无理由退订。",
+        quote.remaining_after,
+        year=quote.year_end.year,
+    )
+
+
+def result_rows(done: unsubscribe.UnsubscribeResult) -> list[SummaryRow]:
+    """The result page's summary: the stored amounts, 退订金额 emphasised, then the reason, time and account."""
+    u = done.unsubscription
+    rows = [
+        SummaryRow(_("实付金额"), money(u.paid_fen)),
+        SummaryRow(_("已消费金额"), "-" + money(u.consumed_fen)),
+        SummaryRow(_("手续费"), "-" + money(u.fee_fen)),
+        SummaryRow(_("退订金额"), money(u.refund_fen), emphasis=True),
+        SummaryRow(_("退还余额"), money(u.refund_fen)),
+        SummaryRow(_("退订原因"), _(done.reason_text)),
+    ]
+    if u.comment:
+        rows.append(SummaryRow(_("退订原因说明"), u.comment))
+    rows.append(SummaryRow(_("退订时间"), when(u.created_at)))
+    rows.append(SummaryRow(_("操作帐号"), u.login))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why there is nothing to unsubscribe here, translated: a title, the reason, and the unsubscribe it meets when
+    a stale tab's plan was unsubscribed meanwhile (its result page is one link away)."""
+
+    title: str
+    message: str
+    result_id: int | None = None
+
+
+def already_done(done: unsubscribe.UnsubscribeResult) -> Refusal:
+    """A form sent after its plan was unsubscribed (another tab, the same form twice): nothing was refunded twice."""
+    u = done.unsubscription
+    return Refusal(
+        title=_("该支持计划已退订"),
+        message=_(
+            "该支持计划已于 %(time)s 由帐号 %(login)s 退订，退订金额 %(amount)s 已退还至余额。此页面上的退订未再次执行，没有重复退款。",
+            time=when(u.created_at),
+            login=u.login,
+            amount=money(u.refund_fen),
+        ),
+        result_id=u.id,
+    )
+
+
+def nothing_to_unsubscribe(message: str) -> Refusal:
+    return Refusal(title=_("不能退订"), message=message)
+
+
+@dataclass(frozen=True, slots=True)
 class UnsubscribePage:
     quote: unsubscribe.UnsubscribeQuote | None  # None with a refusal: nothing to unsubscribe
     errors: dict[str, str]
     notice: str | None  # the amounts were recomputed: confirm again
-    refusal: str | None
+    refusal: Refusal | None
     reason: str
     comment: str
     confirmed: bool
     reason_options: list[RadioOption]
     comment_max: int
+    summary: list[SummaryRow]
+    remaining: str  # "本次操作完成后，…您还可以进行N次五天无理由退订。" (SPEC.md §5), counted (ngettext)
 
     @classmethod
     def of(
@@ -38,7 +127,7 @@ class UnsubscribePage:
         *,
         errors: dict[str, str] | None = None,
         notice: str | None = None,
-        refusal: str | None = None,
+        refusal: Refusal | None = None,
     ) -> UnsubscribePage:
         values = values or FormValues()
         return cls(
@@ -51,4 +140,6 @@ class UnsubscribePage:
             confirmed=values.confirmed,
             reason_options=[(code, _(label), None, False) for code, label in unsubscribe.REASONS.items()],
             comment_max=unsubscribe.COMMENT_MAX,
+            summary=summary_rows(quote) if quote else [],
+            remaining=remaining_sentence(quote) if quote else "",
         )
