@@ -67,8 +67,13 @@ def test_upgrade_by_balance_with_javascript_then_downgrade(make_server, new_cont
     expect(page.get_by_role("radio", name="标准级", exact=True)).to_be_disabled()  # shown as the current level
     preview = page.get_by_role("status").filter(has_text="补交的费用")
     expect(preview).to_contain_text(FEE)
-    expect(preview).to_contain_text("共758小时，剩余414小时")
-    expect(preview).to_contain_text("¥25,000.00 × 414/758")
+    expect(page.get_by_role("radio", name="尊享级", exact=True)).to_have_accessible_description(
+        re.compile("补交的费用：" + re.escape(FEE))
+    )
+    page.get_by_text("怎么算的", exact=True).click()  # the explanation, one click away
+    explain = page.locator("details#explain")
+    expect(explain).to_contain_text("共758小时，剩余414小时")
+    expect(explain).to_contain_text("¥25,000.00 × 414/758")
     assert_no_axe_violations(page)
 
     page.get_by_role("button", name="立即变更", exact=True).click()

@@ -90,7 +90,7 @@ def test_chapter_one_paid_by_balance(console, open_page):
     expect(term.locator("option:checked")).to_have_text("1个月")
     expect(term.get_by_role("option")).to_have_text([f"{n}个月" for n in range(1, 12)] + ["1年", "2年", "3年"])
     expect(preview(page)).to_have_attribute("aria-live", "polite")
-    expect(preview(page)).to_contain_text("补交的费用：¥8,500.00")
+    expect(preview(page)).to_contain_text("应付金额 ¥8,500.00")
     axe_in_both_locales(page)
 
     page.evaluate("() => { window.samePage = true; }")
@@ -136,7 +136,7 @@ def test_chapter_one_paid_by_balance(console, open_page):
     expect(summary_value(page, "购买时长")).to_have_text("1个月")
     expect(summary_value(page, "生效时间")).to_contain_text("2024/01/01 10:30:00")
     expect(summary_value(page, "到期时间")).to_have_text("2024/02/01 23:59:59")
-    expect(summary_value(page, "金额")).to_have_text("¥8,500.00")
+    expect(summary_value(page, "应付金额")).to_have_text("¥8,500.00")
     expect(page.get_by_role("link", name=re.compile("阅读《合作伙伴支持计划服务协议》"))).to_have_attribute(
         "href", "/agreement"
     )
@@ -259,7 +259,7 @@ def test_chapter_one_without_javascript(console, open_page):
     # 计算费用 refreshes the same page with the same number as the live preview.
     page.get_by_role("radio", name="尊享级", exact=True).check()
     page.get_by_role("button", name="计算费用", exact=True).click()
-    expect(preview(page)).to_contain_text("补交的费用：¥25,000.00")
+    expect(preview(page)).to_contain_text("应付金额 ¥25,000.00")
     expect(page.get_by_role("radio", name="尊享级", exact=True)).to_be_checked()
     page.get_by_role("radio", name="标准级", exact=True).check()
     page.get_by_role("button", name="计算费用", exact=True).click()
@@ -269,7 +269,9 @@ def test_chapter_one_without_javascript(console, open_page):
     page.get_by_role("button", name="立即购买", exact=True).click()
     expect(page).to_have_url(re.compile(r"/plan/change/confirm\?"))
     expect(page.get_by_role("heading", name="购买确认", level=1)).to_be_visible()
-    expect(page.get_by_role("main")).to_contain_text("标准级，1个月：¥8,500.00")
+    expect(summary_value(page, "规格")).to_have_text("标准级")
+    expect(summary_value(page, "购买时长")).to_have_text("1个月")
+    expect(summary_value(page, "应付金额")).to_have_text("¥8,500.00")
     axe_in_both_locales(page)
     page.get_by_role("button", name="确认", exact=True).click()
 
@@ -489,7 +491,7 @@ def test_language_switch_keeps_the_choice(page):
 
     def expect_premium_for_a_year(locale):
         expect(summary_value(page, tr(locale, "规格"))).to_have_text(tr(locale, "尊享级"))
-        expect(summary_value(page, tr(locale, "金额"))).to_have_text("¥300,000.00")
+        expect(summary_value(page, tr(locale, "应付金额"))).to_have_text("¥300,000.00")
         expect(summary_value(page, tr(locale, "购买时长"))).to_have_text(tr(locale, "%(num)s年", num=1))
 
     expect_premium_for_a_year(ZH)

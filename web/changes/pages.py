@@ -30,15 +30,23 @@ def _quoted(quote: changes.ChangeQuote) -> str:
     return _("退费金额：%(amount)s", amount=money(quote.amount))
 
 
+def _what_changes(quote: changes.ChangeQuote) -> str:
+    """When the change takes effect and where the money goes, on the card of the level on offer."""
+    name = level_name(quote.new_level)
+    if quote.kind == OrderKind.UPGRADE:
+        return _("升级为%(level)s：支付后当前及以后各周期均为%(level)s，到期时间不变。", level=name)
+    return _("降级为%(level)s：确认后立即生效，退费金额退还至帐户余额，无手续费，到期时间不变。", level=name)
+
+
 def _cards(offer: changes.ChangeOptions) -> tuple[LevelCard, ...]:
     """Both paid levels: the current one marked 当前规格 and not selectable, with its monthly price; the level on
     offer with the fee or refund of the change (its monthly price while the choice has an error)."""
     cards = []
     for level in CARD_LEVELS:
         current = level == offer.current_level
-        price = monthly_price_label(level)
+        price, hint = monthly_price_label(level), None
         if not current and offer.quote is not None and level == offer.quote.new_level:
-            price = _quoted(offer.quote)
+            price, hint = _quoted(offer.quote), _what_changes(offer.quote)
         cards.append(
             LevelCard(
                 value=level,
@@ -47,6 +55,7 @@ def _cards(offer: changes.ChangeOptions) -> tuple[LevelCard, ...]:
                 facts=key_facts(level),
                 badge=_("当前规格") if current else None,
                 disabled=current,
+                hint=hint,
                 unpreviewed=offer.quote is not None and level != offer.quote.new_level,
             )
         )
