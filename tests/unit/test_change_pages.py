@@ -266,7 +266,7 @@ async def test_a_pending_purchase_replaces_the_form_with_its_banner(client, demo
     change = await client.get("/plan/change")
     assert change.status_code == 200
     assert "您有待支付的订单" in change.text and order_id in change.text
-    assert f'href="/orders/{order_id}/pay"' in change.text and f'href="/orders/{order_id}/cancel"' in change.text
+    assert f'href="/orders/{order_id}/pay' in change.text and f'href="/orders/{order_id}/cancel' in change.text
     assert "立即购买" not in change.text and 'name="level"' not in change.text  # no form for a second one
     second = await post_form(
         client,
@@ -275,7 +275,7 @@ async def test_a_pending_purchase_replaces_the_form_with_its_banner(client, demo
         token_from="/plan/change",
     )
     assert second.status_code == 409 and "贵公司已有待支付的新购订单" in second.text
-    assert "本次购买未执行，未生成订单。" in second.text and f'href="/orders/{order_id}/pay"' in second.text
+    assert "本次购买未执行，未生成订单。" in second.text and f'href="/orders/{order_id}/pay' in second.text
     assert await SupportOrder.count() == 1
     await post_form(client, f"/orders/{order_id}/cancel", {}, token_from="/plan/change")
     again = await client.get("/plan/change")
@@ -289,3 +289,20 @@ async def test_a_colleague_s_pending_purchase_is_shown_to_the_main_account(clien
     change = await client.get("/plan/change")
     assert "贵公司有待支付的订单" in change.text and order_id in change.text and "partner-a-ops" in change.text
     assert "立即购买" not in change.text
+
+
+async def test_a_change_step_the_plan_no_longer_offers_goes_back_saying_why(client, demo, clock):
+    await sign_in(client, BUYER)
+    for path in (
+        "/plan/change/upgrade/confirm?level=premium",
+        "/plan/change/upgrade/spec",
+        "/plan/change/downgrade/spec",
+    ):
+        gone = await client.get(path, follow_redirects=False)
+        assert gone.status_code == 303 and gone.headers["location"] == "/plan/change"
+        shown = await client.get("/plan/change")
+        assert 'class="flash" role="status">贵公司当前没有生效中的标准级或尊享级支持计划，无法变更规格。' in shown.text
+    await pay(client, await place_order(client))
+    assert (await client.get("/plan/change/downgrade/spec", follow_redirects=False)).status_code == 303
+    assert "该支持计划当前为标准级，不能办理此变更。" in (await client.get("/plan/change")).text
+    assert "不能办理此变更" not in (await client.get("/plan/change")).text  # said once

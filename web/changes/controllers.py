@@ -18,6 +18,7 @@ from datetime import datetime
 
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
+from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from models.enums import Level, OrderKind
@@ -34,10 +35,12 @@ from web.i18n import _
 from web.pending import pending_orders
 from web.purchase.pages import PurchasePage, choice_from
 from web.rendering import is_htmx, page
+from web.template_globals import level_name
 
 BACK = "/plan/change"
 AGREE_FIRST = N_("请阅读并勾选同意《合作伙伴支持计划服务协议》。")
 ALREADY_HAS_PLAN = REFUSALS[purchase_rules.ALREADY_HAS_PLAN]
+NOT_NOW = N_("该支持计划当前为%(level)s，不能办理此变更。")
 
 
 def _context(
@@ -133,8 +136,18 @@ class ChangeController(Controller):
         state = await plan_state(account.partner, now)
         offer = await changes.options(account, state, request.query_params.get("level"), now)
         if offer.kind != OrderKind.UPGRADE or offer.refusal or offer.errors:
-            return Redirect(path=BACK, status_code=303)
+            return self._back(request, state, OrderKind.UPGRADE)
         return page(request, "changes/confirm.html", {"account": account, "page": ChangePage.of(offer)})
+
+    @staticmethod
+    def _back(request: Request, state: PlanState, kind: str) -> Redirect:
+        """To the change page, which shows what is possible now; when the plan no longer offers `kind` (a tab left
+        open while the plan was unsubscribed, ended or changed) it first says so."""
+        if state.current is None:
+            flash(request, _(changes.NO_RUNNING_PLAN), "info")
+        elif changes.TARGETS.get(state.level, (None, None))[0] != kind:
+            flash(request, _(NOT_NOW, level=level_name(state.level)), "info")
+        return Redirect(path=BACK, status_code=303)
 
     async def _spec_page(
         self, request: Request, account: Account, kind: OrderKind, now: datetime
@@ -142,7 +155,7 @@ class ChangeController(Controller):
         state = await plan_state(account.partner, now)
         offered, target = changes.TARGETS.get(state.level, (None, None))
         if offered != kind or request.query_params.get("level", target) != target:
-            return Redirect(path=BACK, status_code=303)
+            return self._back(request, state, kind)
         try:
             quote = await changes.quote(account, kind, now)
         except DomainError:
