@@ -20,6 +20,9 @@ def quota_row(page: Page):
 
 
 def submit_ticket_form(page: Page, title: str, kind: str = "技术类"):
+    """The form of the 工单 page (a submitted ticket opens on its own page: back to the list first)."""
+    if not page.url.endswith("/tickets"):
+        page.goto("/tickets")
     page.get_by_role("radio", name=kind, exact=True).check()
     page.get_by_role("radio", name="生产系统不可用（响应时间30分钟）").check()
     page.get_by_label("标题").fill(title)
@@ -98,9 +101,16 @@ def test_two_packs_fifty_tickets_refused_then_thirty_next_month(make_server, new
     expect(quota_row(page)).to_contain_text("已用 47 / 共 50")
     for n in range(48, 51):
         assert submit_ticket_form(page, f"表单工单 {n}").status == 303
+        expect(page).to_have_url(re.compile(r"/tickets/\d+$"))  # the ticket's own page
         expect(page.get_by_role("status").filter(has_text="已提交")).to_be_visible()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(f"表单工单 {n}")
+    page.goto("/tickets")
     expect(quota_row(page)).to_contain_text("已用 50 / 共 50")
     expect(page.get_by_role("cell", name="表单工单 50")).to_be_visible()
+    # 技术类 says on the radio itself that the month is used up (with the pack link), and stays enabled
+    technical = page.get_by_role("radio", name="技术类", exact=True)
+    expect(technical).to_be_enabled()
+    expect(technical).to_have_accessible_description(re.compile("本月配额已用完"))
 
     refused = submit_ticket_form(page, "第51个技术类工单")
     assert refused.status == 409
@@ -109,6 +119,7 @@ def test_two_packs_fifty_tickets_refused_then_thirty_next_month(make_server, new
     expect(page.get_by_label("标题")).to_have_value("第51个技术类工单")
     assert_no_axe_violations(page)
     assert submit_ticket_form(page, "业务类工单不受限制", kind="业务类").status == 303
+    page.goto("/tickets")
     expect(quota_row(page)).to_contain_text("已用 50 / 共 50")
     page.get_by_role("link", name="购买工单增购包").first.click()
     expect(page.get_by_role("heading", name="购买工单增购包")).to_be_visible()
@@ -133,6 +144,7 @@ def test_two_packs_fifty_tickets_refused_then_thirty_next_month(make_server, new
     expect(quota_row(page)).not_to_contain_text("增购包")
     page.goto("/tickets")
     assert submit_ticket_form(page, "二月的第一个技术类工单").status == 303
+    page.goto("/tickets")
     expect(quota_row(page)).to_contain_text("已用 1 / 共 30")
 
 
