@@ -32,7 +32,7 @@ from web import scheduler, template_globals
 from web.auth import provide_now
 from web.errors import HANDLERS
 from web.forms import guard_request
-from web.i18n import LocaleMiddleware, _, ngettext
+from web.i18n import _, current_locale, locale_of, ngettext
 from web.retry import ConflictRetryMiddleware
 from web.routes import ROUTES, SANDBOX
 from web.security import CsrfMiddleware, add_headers
@@ -75,15 +75,25 @@ class Console(Litestar):
     async def __call__(
         self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive, send: Send | LifeSpanSend
     ) -> None:
-        if scope["type"] != "http" or cast(Scope, scope).get("method") != "HEAD":
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        send_http = cast(Send, send)
+        # The locale is set out here, before routing, so that the pages of unknown addresses (404) speak it too.
+        token = current_locale.set(locale_of(cast(Scope, scope)))
+        try:
+            await self._answer(cast(Scope, scope), receive, cast(Send, send))
+        finally:
+            current_locale.reset(token)
+
+    async def _answer(self, scope: Scope, receive: Receive | LifeSpanReceive, send: Send) -> None:
+        if scope.get("method") != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
 
         async def headers_only(message: Message) -> None:
             if message["type"] == "http.response.body":
                 message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
-            await send_http(message)
+            await send(message)
 
         await super().__call__(cast(Scope, {**scope, "method": "GET"}), receive, headers_only)
 
@@ -129,7 +139,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # CSRF as Litestar's own, with our guard against non-ASCII tokens (so a middleware, not csrf_config).
         middleware=[
             ConflictRetryMiddleware,
-            LocaleMiddleware,
             session.middleware,
             DefineMiddleware(CsrfMiddleware, config=csrf),
         ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from http.cookies import SimpleCookie
 
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from models.i18n import DEFAULT_LOCALE, LOCALES, translations
 
@@ -41,20 +41,7 @@ def locale_from_cookie_header(header: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-class LocaleMiddleware:
-    """Sets the locale for the whole request, error pages included."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers", []))
-            raw = headers.get(b"cookie")
-            token = current_locale.set(locale_from_cookie_header(raw.decode("latin-1") if raw else None))
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                current_locale.reset(token)
-        else:
-            await self.app(scope, receive, send)
+def locale_of(scope: Scope) -> str:
+    """The locale an HTTP request asks for (its `lang` cookie)."""
+    raw = dict(scope.get("headers", [])).get(b"cookie")
+    return locale_from_cookie_header(raw.decode("latin-1") if raw else None)

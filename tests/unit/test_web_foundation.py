@@ -57,6 +57,15 @@ async def test_unknown_url_is_a_404_page(client):
     assert "Traceback" not in response.text
 
 
+async def test_an_unknown_url_speaks_the_chosen_language(client):
+    """The locale is set before routing: a 404 (no route, so no route middleware) is English when asked."""
+    client.cookies.set("lang", "en")
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404
+    assert '<html lang="en">' in response.text and "Page not found" in response.text
+    assert "页面不存在" not in response.text
+
+
 async def test_security_headers(client):
     response = await client.get("/login")
     csp = response.headers["content-security-policy"]
