@@ -8,6 +8,7 @@ missing or out of date (models/i18n.py), and the package build compiles them int
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,12 +97,37 @@ def missing(locale: str) -> list[str]:
     return ["|".join(m.id) if isinstance(m.id, tuple) else m.id for m in catalog if m.id and untranslated(m.string)]
 
 
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def placeholder_mismatches(locale: str) -> list[str]:
+    """Translations whose %(name)s placeholders differ from their msgid's (a plural's singular form may leave out
+    `num`, as in "one month"): a form that lost a value, or one that is not a translation at all."""
+    catalog = load(po_path(locale), locale)
+    wrong = []
+    for message in catalog:
+        if not message.id or untranslated(message.string):
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(PLACEHOLDER.findall(ids[0]))
+        for index, form in enumerate(forms):
+            found = set(PLACEHOLDER.findall(form))
+            if found != wanted and not (len(ids) > 1 and index == 0 and found == wanted - {"num"}):
+                wrong.append(f"{ids[0]!r} -> {form!r}")
+    return wrong
+
+
 def check() -> int:
     gaps = {locale: missing(locale) for locale in LOCALES}
     for locale, ids in gaps.items():
         for msgid in ids:
             print(f"{locale}: no translation for {msgid!r}")
-    return 1 if any(gaps.values()) else 0
+    wrong = {locale: placeholder_mismatches(locale) for locale in LOCALES}
+    for locale, pairs in wrong.items():
+        for pair in pairs:
+            print(f"{locale}: placeholders differ: {pair}")
+    return 1 if any(gaps.values()) or any(wrong.values()) else 0
 
 
 def compile_all() -> None:
