@@ -371,7 +371,7 @@ async def test_order_pages_show_status_tags(client, demo):
     order_id = await place_order(client)
     listing = await client.get("/orders")
     assert '<span class="tag tag-pending">待支付</span>' in listing.text and 'class="table stack"' in listing.text
-    assert 'data-label="应付金额"' in listing.text
+    assert 'data-label="金额"' in listing.text
     detail = await client.get(f"/orders/{order_id}")
     assert '<span class="tag tag-pending">待支付</span>' in detail.text
     assert 'class="button danger"' in detail.text and f'href="/orders/{order_id}/cancel"' in detail.text

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlparse
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from models.i18n import LOCALES
 from models.records import Account
-from models.services import accounts, ledger
+from models.services import accounts, ledger, order_queries
 from models.services.errors import DomainError
 from web.account.balance import LEDGER_LIMIT, BalancePage
 from web.auth import provide_account, sign_in, sign_out
 from web.forms import error_dict, form_data
+from web.orders.exports import CONTENT_TYPE, disposition, ledger_csv
 from web.rendering import page
 
 
@@ -88,3 +89,12 @@ class AccountController(Controller):
     async def balance(self, request: Request, account: Account) -> Template:
         model = BalancePage.of(account, await ledger.entries(account.id, LEDGER_LIMIT))
         return page(request, "account/balance.html", {"account": account, "page": model})
+
+    @get("/balance/export.csv", dependencies={"account": Provide(provide_account)})
+    async def export_ledger(self, account: Account, now: datetime) -> Response[bytes]:
+        """导出CSV of 收支明细: every ledger row of this account, oldest first."""
+        return Response(
+            content=ledger_csv(await order_queries.ledger_of(account.id)),
+            media_type=CONTENT_TYPE,
+            headers={"Content-Disposition": disposition("ledger", now)},
+        )

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from models.enums import Channel, PaymentMethod
 from models.records import Account, Order
 from models.rules.money import to_decimal
-from models.services import captures, coupons, orders, payments, verification
+from models.services import captures, coupons, order_queries, orders, payments, verification
 from models.services.accounts import find_account
 from models.services.errors import N_, DomainError
 from models.services.gateway import SandboxGateway
@@ -22,6 +22,8 @@ from models.services.notifications import deliver_email
 from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
+from web.orders.exports import CONTENT_TYPE, disposition, orders_csv
+from web.orders.listing import PAGE_SIZE, Filters, OrderListPage, history, page_number
 from web.orders.pages import OrderDetailPage, PayPage, UnpayablePage, VerifyPage, wrong_code_message
 from web.rendering import is_htmx, page
 
@@ -135,27 +137,51 @@ async def _verify_page(
     )
 
 
+async def _list_page(request: Request, account: Account, filters: Filters) -> Template:
+    """The list for FILTERS; filters with errors show the form again with its errors and no results (400)."""
+    number = page_number(request.query_params.get("page"))
+    if filters.errors:
+        model = OrderListPage.of(filters, [], 0, 1, main=account.is_main)
+    else:
+        total = await order_queries.count_of(account.id, filters.wanted)
+        found = await order_queries.page_of(account.id, filters.wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+        model = OrderListPage.of(filters, found, total, number, main=account.is_main)
+    return page(
+        request,
+        "orders/list.html",
+        {"account": account, "page": model, "errors": filters.errors},
+        status_code=400 if filters.errors else 200,
+    )
+
+
 class OrdersController(Controller):
     path = "/orders"
     dependencies = {"account": Provide(provide_account)}
 
     @get("/")
     async def list_orders(self, request: Request, account: Account) -> Template:
-        return page(
-            request,
-            "orders/list.html",
-            {
-                "account": account,
-                "orders": await orders.list_for(account),
-                "awaiting": await orders.awaiting_partner_payment(account) if account.is_main else [],
-            },
+        """订单管理: this account's orders, filtered by the GET form, 20 a page, newest first."""
+        return await _list_page(request, account, Filters.read(request.query_params))
+
+    @get("/export.csv")
+    async def export_orders(self, request: Request, account: Account, now: datetime) -> Response[bytes] | Template:
+        """导出CSV: the filtered list, all pages (the same filters as the list's link)."""
+        filters = Filters.read(request.query_params)
+        if filters.errors:
+            return await _list_page(request, account, filters)
+        rows = await order_queries.all_of(account.id, filters.wanted)
+        return Response(
+            content=orders_csv(rows),
+            media_type=CONTENT_TYPE,
+            headers={"Content-Disposition": disposition("orders", now)},
         )
 
     @get("/{order_id:str}")
     async def detail(self, request: Request, account: Account, order_id: str) -> Template:
         order = await orders.get_for(account, order_id)
         model = OrderDetailPage.of(account, order, await _partner_login(order))
-        return page(request, "orders/detail.html", {"account": account, "page": model})
+        events = history(order, await order_queries.history_facts(order))
+        return page(request, "orders/detail.html", {"account": account, "page": model, "history": events})
 
     @get("/{order_id:str}/pay")
     async def pay_page(self, request: Request, account: Account, order_id: str, now: datetime) -> Template:
