@@ -99,6 +99,16 @@ class RenewalOutcome(StrEnum):
     FAILED = "failed"
 
 
+class PartnerRequestState(StrEnum):
+    """A member's 合作伙伴代付 request (SPEC.md §13): waiting for the main account, paid by it, rejected (驳回) with a
+    reason, or withdrawn (the member chose another way to pay)."""
+
+    REQUESTED = "requested"
+    PAID = "paid"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
 class CaptureOutcome(StrEnum):
     """What became of one gateway transaction (SPEC.md §11: money that came in is never lost)."""
 
@@ -162,4 +172,10 @@ SEVERITY_NAMES: dict[str, str] = {
     Severity.IMPAIRED: N_("生产系统异常"),
     Severity.SYSTEM: N_("系统异常"),
     Severity.GENERAL: N_("一般性故障"),
+}
+PARTNER_REQUEST_STATE_NAMES: dict[str, str] = {
+    PartnerRequestState.REQUESTED: N_("待主帐号处理"),
+    PartnerRequestState.PAID: N_("已代付"),
+    PartnerRequestState.REJECTED: N_("已驳回"),
+    PartnerRequestState.WITHDRAWN: N_("已撤回"),
 }

@@ -17,6 +17,7 @@ from models.enums import (
     Level,
     OrderKind,
     OrderStatus,
+    PartnerRequestState,
     PeriodStatus,
     Severity,
     TicketStatus,
@@ -242,3 +243,32 @@ class GatewayTransaction(_FromRow):
     credited_to: int | None
     note: str
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRequest(_FromRow):
+    """A member's 合作伙伴代付 request with the order's facts the main account decides on (SPEC.md §13), and the
+    logins of the requester and of whoever decided it."""
+
+    id: int
+    order_id: str
+    requester: int
+    payer: int
+    state: PartnerRequestState
+    reason: str
+    decided_by: int | None
+    requested_at: datetime
+    decided_at: datetime | None
+    requester_login: str
+    payer_login: str
+    decider_login: str | None
+    kind: OrderKind
+    level: str
+    months: int
+    pack_count: int
+    due_fen: int
+    order_status: OrderStatus
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == PartnerRequestState.REQUESTED

@@ -25,6 +25,7 @@ from models.enums import (
     Level,
     OrderKind,
     OrderStatus,
+    PartnerRequestState,
     PeriodStatus,
     RenewalOutcome,
     Severity,
@@ -264,6 +265,21 @@ class GatewayTransaction(Table):
     received_at = Timestamptz()
 
 
+class PartnerPayRequest(Table):
+    """A member's 合作伙伴代付 request for one order (SPEC.md §13): the main account pays it or rejects it (驳回)
+    with a reason. An order may have several (a rejected one, then a new request); at most one is `requested`."""
+
+    id = Serial(primary_key=True)
+    order_id = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)
+    requester = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
+    payer = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)  # the main account asked
+    state = Varchar(length=16, default=PartnerRequestState.REQUESTED, choices=PartnerRequestState)
+    reason = Varchar(length=200, default="")  # why it was rejected
+    decided_by = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=True, default=None)
+    requested_at = Timestamptz()
+    decided_at = Timestamptz(null=True, default=None)
+
+
 ALL_TABLES = [
     Partner,
     Account,
@@ -282,4 +298,5 @@ ALL_TABLES = [
     Outbox,
     WebSession,
     GatewayTransaction,
+    PartnerPayRequest,
 ]

@@ -6,6 +6,7 @@ from web.account.controllers import AccountController
 from web.account.sessions import SessionsController
 from web.changes.controllers import ChangeController
 from web.orders.controllers import OrdersController, SandboxGatewayController
+from web.orders.partner_pay import PartnerPayController
 from web.packs.controllers import PacksController
 from web.pages.controllers import PagesController
 from web.plans.controllers import PlanController
@@ -21,6 +22,7 @@ ROUTES: list[ControllerRouterHandler] = [
     SessionsController,
     PlanController,
     OrdersController,
+    PartnerPayController,  # /orders/partner-requests: 待代付订单 (合作伙伴代付 as a request)
     PagesController,
     ChangeController,  # /plan/change: buying a plan from Basic, and changing a running plan's level
     RenewController,

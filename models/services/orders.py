@@ -17,7 +17,7 @@ from models.enums import OrderKind, OrderStatus, PaymentMethod
 from models.records import Account, Order
 from models.rules.periods import to_beijing
 from models.services.errors import N_, Conflict, DomainError, NotFound
-from models.tables import SupportOrder
+from models.tables import PartnerPayRequest, SupportOrder
 
 PENDING, PAID, CANCELLED, REFUNDED = OrderStatus
 
@@ -135,9 +135,18 @@ async def get_for(account: Account, order_id: str) -> Order:
     """An order belongs to the account that placed it, and to the main account asked to pay it:
     anyone else gets "not found", not "forbidden", so ids cannot be probed."""
     order = await find(order_id)
-    if order is None or not order.belongs_to(account):
+    if order is None or not (order.belongs_to(account) or await _was_asked(account, order_id)):
         raise NotFound(N_("订单不存在。"))
     return order
+
+
+async def _was_asked(account: Account, order_id: str) -> bool:
+    """A main account still sees an order whose 代付 request it rejected (or that was withdrawn): its pages say so."""
+    return account.is_main and bool(
+        await PartnerPayRequest.exists().where(
+            (PartnerPayRequest.order_id == order_id) & (PartnerPayRequest.payer == account.id)
+        )
+    )
 
 
 async def get_own(account: Account, order_id: str) -> Order:

@@ -11,8 +11,8 @@ from models.db import lock_partner, write_transaction
 from models.enums import OrderKind, OrderStatus, PaymentMethod
 from models.records import Account, Order
 from models.rules.money import format_money, to_decimal, to_fen
-from models.services import coupons, ledger, order_kinds, orders, verification
-from models.services.accounts import main_account_of
+from models.services import coupons, ledger, order_kinds, orders, partner_requests, verification
+from models.services.accounts import find_account, main_account_of
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.tables import SupportOrder
@@ -47,9 +47,10 @@ async def choose(account: Account, order_id: str, method: str, coupon_id: int | 
     """确认付款: stores the method and coupon with the amount due; checks the balance before going on."""
     method = orders.check_method(method)
     async with write_transaction():
-        order = await orders.get_own(account, order_id)
+        await lock_partner((await orders.get_own(account, order_id)).partner)
+        order = await orders.get_own(account, order_id)  # read afresh under the lock (a 代付 request may be decided)
         await order_kinds.precheck(order, now)
-        payer = None
+        payer, main = None, None
         if method == PaymentMethod.CONTRACT and order.kind == OrderKind.UPGRADE:
             raise DomainError(
                 N_("升级费用按小时折算，会随时间变化，不能申请线上合同请款后支付。请选择其他支付方式。"), field="method"
@@ -63,6 +64,8 @@ async def choose(account: Account, order_id: str, method: str, coupon_id: int | 
             if main is None:
                 raise NotFound(N_("帐号不存在。"))
             payer = main.id
+            if order.method == PaymentMethod.PARTNER and order.payer == main.id and coupon_id is None:
+                return order  # the same request sent again: it already waits for the main account
         priced = await price(account, order, coupon_id, now)
         coupon, due_fen, discount_fen = priced.coupon, priced.due_fen, priced.discount_fen
         if method == PaymentMethod.BALANCE and account.balance_fen < due_fen:
@@ -76,13 +79,11 @@ async def choose(account: Account, order_id: str, method: str, coupon_id: int | 
                 SupportOrder.payer: payer,
             }
         ).where(SupportOrder.id == order_id)
-        if payer:
-            await notify(
-                payer,
-                "待代付订单",
-                f"子帐号 {account.login} 申请由您代付订单 {order_id}，金额 {format_money(due_fen, 'zh_CN')}。",
-                now,
-            )
+        # 合作伙伴代付 is a request the main account pays or rejects (SPEC.md §13); another method withdraws one
+        if payer and main is not None:
+            await partner_requests.submit(account, await orders.get(order_id), main, now)
+        else:
+            await partner_requests.withdraw(order_id, now)
     return await orders.get(order_id)
 
 
@@ -95,20 +96,36 @@ async def settle(order_id: str, now: datetime, *, payer_id: int | None, payment_
         if order.status == OrderStatus.PAID:
             return order
         await order_kinds.precheck(order, now)
-        if not await orders.transition(order, OrderStatus.PAID, now, {SupportOrder.payment_ref: payment_ref}):
+        changes: dict[object, object] = {SupportOrder.payment_ref: payment_ref}
+        asked = order.method == PaymentMethod.PARTNER and order.payer is not None
+        by_main = asked and payer_id is not None and payer_id == order.payer  # the 代付 request is paid
+        if asked and not by_main:
+            changes[SupportOrder.payer] = None  # paid another way (an earlier online link): refunds go to the placer
+        if not await orders.transition(order, OrderStatus.PAID, now, changes):
             again = await orders.get(order_id)
             if again.status == OrderStatus.PAID:
                 return again
             raise Conflict(orders.NOT_PENDING)
+        if by_main and payer_id is not None:
+            await partner_requests.mark_paid(order_id, payer_id, now)
+        else:
+            await partner_requests.withdraw(order_id, now)
         if payer_id is not None:
             await ledger.debit(payer_id, order.due_fen, now, order_id=order_id, note=order.kind)
         if order.coupon:
             await coupons.mark_used(order.coupon, order_id)
         await order_kinds.fulfil(await orders.get(order_id), now)
-        await notify(
-            order.account, "订单已支付", f"订单 {order_id} 已支付 {format_money(order.due_fen, 'zh_CN')}。", now
-        )
+        paid = f"订单 {order_id} 已支付 {format_money(order.due_fen, 'zh_CN')}。"
+        if by_main and payer_id is not None:
+            payer = await _login_of(payer_id)
+            paid = f"主帐号 {payer} 已代付订单 {order_id}，金额 {format_money(order.due_fen, 'zh_CN')}。"
+        await notify(order.account, "订单已支付", paid, now)
     return await orders.get(order_id)
+
+
+async def _login_of(account_id: int) -> str:
+    payer = await find_account(account_id)
+    return payer.login if payer else ""
 
 
 async def pay_verified(account: Account, order_id: str, code: str, now: datetime) -> Order:
@@ -121,6 +138,9 @@ async def pay_verified(account: Account, order_id: str, code: str, now: datetime
         if order.status == OrderStatus.PAID:
             return order  # a replayed or double-clicked confirmation shows the first result
         by_partner = order.method == PaymentMethod.PARTNER and order.payer == account.id
+        if order.account != account.id and not by_partner:  # a 代付 request rejected or withdrawn meanwhile
+            request = await partner_requests.get_for_payer(account, order_id)
+            raise partner_requests.decided(request, order)
         if not (order.method == PaymentMethod.BALANCE and order.account == account.id) and not by_partner:
             raise DomainError(N_("该订单未选择余额支付，请先选择支付方式。"))
         await order_kinds.precheck(order, now)

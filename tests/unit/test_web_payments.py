@@ -74,6 +74,8 @@ async def test_partner_pays_a_members_order(client, demo):
     await sign_in(client, "partner-b")
     listing = await client.get("/orders")  # 待代付订单 has its own page now: the list links to it
     assert '<a href="/orders/partner-requests">待代付订单</a>' in listing.text
+    waiting = await client.get("/orders/partner-requests")
+    assert "待代付订单" in waiting.text and f"/orders/{order_id}/verify" in waiting.text
     await post_form(
         client, f"/orders/{order_id}/verify/send", {"channel": "email"}, token_from=f"/orders/{order_id}/verify"
     )

@@ -19,6 +19,7 @@ from models.services.accounts import find_account
 from models.services.errors import N_, DomainError
 from models.services.gateway import SandboxGateway
 from models.services.notifications import deliver_email
+from models.services.partner_requests import latest as latest_partner_request  # 代付 as a request (issue 13)
 from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
@@ -103,6 +104,7 @@ async def _pay_page(
         cancelled=cancelled,
         online=online_payment(request),
         partner_login=await _partner_login(order),
+        partner_request=await latest_partner_request(order.id),
         oob=htmx,
     )
     return page(
@@ -179,7 +181,9 @@ class OrdersController(Controller):
     @get("/{order_id:str}")
     async def detail(self, request: Request, account: Account, order_id: str) -> Template:
         order = await orders.get_for(account, order_id)
-        model = OrderDetailPage.of(account, order, await _partner_login(order))
+        model = OrderDetailPage.of(
+            account, order, await _partner_login(order), partner_request=await latest_partner_request(order.id)
+        )
         events = history(order, await order_queries.history_facts(order))
         return page(request, "orders/detail.html", {"account": account, "page": model, "history": events})
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.enums import PAYMENT_METHOD_NAMES, Channel, CouponKind, OrderKind, OrderStatus, PaymentMethod
-from models.records import Account, Order
+from models.records import Account, Order, PartnerRequest
 from models.services.coupons import UsableCoupon
 from models.services.errors import DomainError
 from models.services.payments import Priced
@@ -107,6 +107,7 @@ class PayPage:
     errors: dict[str, str]
     cancelled: bool  # back from a cancelled online payment
     partner_login: str | None  # the main account asked to pay this order (合作伙伴代付), while it waits
+    partner_request: PartnerRequest | None  # the newest 代付 request: its state and a rejection's reason (issue 13)
     oob: bool  # rendered for htmx: the amounts elsewhere on the page come along out of band
 
     @property
@@ -127,6 +128,7 @@ class PayPage:
         cancelled: bool = False,
         online: bool = True,
         partner_login: str | None = None,
+        partner_request: PartnerRequest | None = None,
         oob: bool = False,
     ) -> PayPage:
         methods = method_options(account, order, priced, online)
@@ -150,6 +152,7 @@ class PayPage:
             errors=errors or {},
             cancelled=cancelled,
             partner_login=partner_login,
+            partner_request=partner_request,
             oob=oob,
         )
 
@@ -222,6 +225,16 @@ class UnpayablePage:
                 "warning",
                 (details, back),
                 own,
+                409,
+            )
+        if not own and not (order.method == PaymentMethod.PARTNER and order.payer == account.id):
+            return cls(  # the 代付 request was rejected or withdrawn (issue 13): nothing waits for this account
+                order,
+                _("代付申请已结束"),
+                _("订单 %(order)s 已不再等待您代付：该代付申请已被驳回或子帐号已改用其他支付方式。", order=order.id),
+                "warning",
+                (("/orders/partner-requests", _("返回待代付订单")), details),
+                False,
                 409,
             )
         if not own:  # the main account on a member's 合作伙伴代付 request: it pays after 身份验证
@@ -330,11 +343,25 @@ class OrderDetailPage:
     payable: bool  # pending and placed by this account: it may pay or cancel it here
     pay_href: str | None  # where 去支付 leads (the main account pays a 代付 request after 身份验证)
     partner_login: str | None  # the main account a 合作伙伴代付 request waits for
+    partner_request: PartnerRequest | None = None  # the newest 代付 request (issue 13), shown to the member
 
     @classmethod
-    def of(cls, account: Account, order: Order, partner_login: str | None = None) -> OrderDetailPage:
+    def of(
+        cls,
+        account: Account,
+        order: Order,
+        partner_login: str | None = None,
+        *,
+        partner_request: PartnerRequest | None = None,
+    ) -> OrderDetailPage:
         own = order.is_pending and order.account == account.id
         asked = order.is_pending and order.method == PaymentMethod.PARTNER and order.payer == account.id
         href = f"/orders/{order.id}/pay" if own else (f"/orders/{order.id}/verify" if asked else None)
         waits = order.is_pending and order.method == PaymentMethod.PARTNER and order.payer is not None
-        return cls(order=order, payable=own, pay_href=href, partner_login=partner_login if waits else None)
+        return cls(
+            order=order,
+            payable=own,
+            pay_href=href,
+            partner_login=partner_login if waits else None,
+            partner_request=partner_request,
+        )
