@@ -86,7 +86,7 @@ async def test_the_orders_export_sums_to_the_ledger_of_its_orders(client, demo, 
     by_id = {r[0]: r for r in rows}
     assert set(by_id) == set(made.values())
     assert by_id[made["downgrade"]][1] == "降级" and Decimal(by_id[made["downgrade"]][3]) < 0
-    assert by_id[made["purchase"]][2] == "尊享级 · 1个月" and by_id[made["purchase"]][4] == "已支付"
+    assert by_id[made["purchase"]][2] == "尊享级（1个月）" and by_id[made["purchase"]][4] == "已支付"
     assert by_id[made["purchase"]][6] == "2024-01-01T10:30:00+08:00" == by_id[made["purchase"]][7]
     entries = await ledger.entries(buyer.id, 1000)
     ledger_sum = sum(e.amount_fen for e in entries if e.order_id in made.values())

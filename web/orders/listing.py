@@ -41,7 +41,7 @@ def spec_label(order: Order) -> str:
     if order.pack_count:
         return _("%(count)s个增购包", count=order.pack_count)
     if order.level and order.months:
-        return _("%(level)s · %(term)s", level=level_name(order.level), term=term_label(order.months))
+        return _("%(level)s（%(term)s）", level=level_name(order.level), term=term_label(order.months))
     return level_name(order.level) if order.level else ""
 
 
@@ -223,7 +223,7 @@ def history(order: Order, facts: HistoryFacts) -> tuple[HistoryEvent, ...]:
         events.append(
             HistoryEvent(
                 order.paid_at,
-                _("支付"),
+                _("订单已支付"),
                 _("付款人：%(login)s；支付方式：%(method)s", login=payer, method=_method(order)),
             )
         )
@@ -232,8 +232,8 @@ def history(order: Order, facts: HistoryFacts) -> tuple[HistoryEvent, ...]:
         events.append(
             HistoryEvent(
                 order.closed_at,
-                _("超时未支付，已自动取消") if lapsed else _("取消订单"),
-                "" if lapsed else _("订单未支付，已取消"),
+                _("超时未支付，已自动取消") if lapsed else _("订单已取消"),
+                "" if lapsed else _("操作人：%(login)s", login=facts.placed_by),
             )
         )
     if order.status == OrderStatus.REFUNDED:
@@ -247,5 +247,5 @@ def history(order: Order, facts: HistoryFacts) -> tuple[HistoryEvent, ...]:
                 detail = _("操作人：%(login)s", login=who)
             else:
                 detail = _("退款 %(amount)s", amount=money(back)) if back else ""
-            events.append(HistoryEvent(ended, _("退订"), detail))
+            events.append(HistoryEvent(ended, _("订单已退订"), detail))
     return tuple(sorted(events, key=lambda e: e.at))
