@@ -390,11 +390,14 @@ def test_partner_pays_for_its_member(console, open_page):
     main = open_page()
     sign_in(main, "partner-b")
     open_menu_item(main, "订单管理")
-    awaiting = main.get_by_role("table", name=re.compile("子帐号申请由您代付的订单"))
-    expect(main.get_by_role("heading", name="待代付订单")).to_be_visible()
-    expect(awaiting.get_by_role("row").filter(has_text=order_id)).to_contain_text("¥8,500.00")
+    main.get_by_role("link", name="待代付订单", exact=True).click()  # its own page (issue 13)
+    awaiting = main.get_by_role("table", name="待代付订单")
+    expect(main.get_by_role("heading", name="待代付订单", level=1)).to_be_visible()
+    row = awaiting.get_by_role("row").filter(has_text=order_id)
+    expect(row).to_contain_text("¥8,500.00")
+    expect(row).to_contain_text(BUYER)
     axe_in_both_locales(main)
-    awaiting.get_by_role("link", name=order_id, exact=True).click()
+    row.get_by_role("link", name=f"去支付 {order_id}", exact=True).click()
     expect(main.get_by_role("heading", name="身份验证", level=1)).to_be_visible()
     expect(main.get_by_role("main")).to_contain_text("将从帐号 partner-b 的余额中扣除")
     expect(main.get_by_role("radio", name="手机", exact=True)).to_have_accessible_description("139****0001")
@@ -402,8 +405,8 @@ def test_partner_pays_for_its_member(console, open_page):
     expect(main.get_by_role("heading", name="支付成功", level=1)).to_be_visible()
     expect(main.get_by_role("status")).to_contain_text(order_id)
 
-    open_menu_item(main, "订单管理")
-    expect(main.get_by_role("table", name=re.compile("子帐号申请由您代付的订单"))).to_contain_text("暂无订单")
+    main.goto("/orders/partner-requests")
+    expect(main.get_by_role("main")).to_contain_text("暂无待代付订单。")
     expect_balance(main, "¥91,500.00")  # the main account paid
     expect_plan(main, "标准级")  # one plan per company
     expect_balance(buyer, "¥100,000.00")  # the member paid nothing
