@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from models.db import write_transaction
 from models.enums import OrderKind, OrderStatus
-from models.services import accounts, changes, orders, payments, purchase, renewal
+from models.services import accounts, changes, ledger, orders, payments, purchase, renewal
 from models.services.accounts import account_by_login
 from models.tables import SupportOrder
 from tests.helpers.http import sign_in
 from tests.helpers.times import START, bj
+from web.template_globals import money
 
 BUYER = "partner-b-buyer"
 IDS = re.compile(r'<a href="/orders/(CS\d+)">')
@@ -180,3 +181,32 @@ async def test_the_history_of_a_downgrade_says_where_the_refund_went(client, dem
     history = _history(page)
     assert "退款" in history and "退回 partner-b-buyer 的余额" in history and "支付方式" not in history
     assert "2024/01/06 10:30:00" in history
+
+
+async def test_the_history_of_an_unsubscribed_order(client, demo, clock):
+    from models.services import unsubscribe
+    from tests.helpers.unsubscribe import buy as buy_paid
+
+    order_id = await buy_paid(BUYER, START)
+    later = START + timedelta(days=2)
+    account = await account_by_login(BUYER)
+    quote = await unsubscribe.quote(account, later, 10)
+    await unsubscribe.submit(
+        account,
+        reason="test_done",
+        comment="",
+        confirmed=True,
+        period_key=quote.period_key,
+        computed_at=quote.computed_at,
+        shown=quote.shown,
+        now=later,
+        quota=10,
+    )
+    refunded = sum(
+        e.amount_fen for e in await ledger.entries(account.id) if e.order_id == order_id and e.amount_fen > 0
+    )
+    assert refunded > 0
+    await sign_in(client, BUYER)
+    history = _history((await client.get(f"/orders/{order_id}")).text)
+    assert "订单已支付" in history and "订单已退订" in history and "2024/01/03 10:30:00" in history
+    assert f"操作人：{BUYER}；退款 {money(refunded)}" in history
