@@ -940,6 +940,8 @@ async def build_state(now: datetime) -> None:
     await verification.send_code(main, waiting, "phone", now)
     member = await account_by_login("partner-a-ops")
     await packs.place(member, 1, None, now)  # no method chosen yet: the pay page
+    asked = await packs.place(member, 1, None, now)  # 合作伙伴代付: partner-a's 待代付订单 and its 驳回 form
+    await payments.choose(member, asked, "partner", None, now)
     buyer = await account_by_login("partner-b-buyer")
     online = await purchase.place(buyer, "standard", 1, None, now)
     await payments.choose(buyer, online, "online", None, now)  # the sandbox's checkout
