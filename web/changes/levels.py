@@ -29,7 +29,7 @@ CARD_LEVELS: tuple[str, ...] = (Level.STANDARD, Level.PREMIUM)
 
 @dataclass(frozen=True, slots=True)
 class LevelCard:
-    """One radio card (templates/changes/_choice.html): the radio's accessible name is `label` alone; price,
+    """One radio card (radio_cards in templates/macros/ui.html): the radio's accessible name is `label` alone; price,
     facts, badge and hint describe it. `unpreviewed`: the live preview was not computed for this level, so a
     page without JavaScript marks the preview out of date when this card is chosen."""
 
@@ -40,15 +40,6 @@ class LevelCard:
     badge: str | None = None
     disabled: bool = False
     hint: str | None = None
-    unpreviewed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class TermChoice:
-    """One option of 购买时长; `unpreviewed` as on LevelCard."""
-
-    value: int
-    label: str
     unpreviewed: bool = False
 
 

@@ -16,14 +16,13 @@ from web.changes.levels import (
     CARD_LEVELS,
     Comparison,
     LevelCard,
-    TermChoice,
     comparison,
     key_facts,
     monthly_price_label,
 )
 from web.forms import error_dict, parse_int
 from web.i18n import _
-from web.template_globals import level_name, money, term_label, term_options
+from web.template_globals import level_name, money, term_label
 
 #: The fields of the choice: an error at one of them means there is nothing to price.
 CHOICE_FIELDS = ("level", "months")
@@ -38,7 +37,7 @@ class PurchasePage:
     start: datetime | None
     end: datetime | None
     cards: tuple[LevelCard, ...]  # Standard and Premium, priced for the chosen term
-    terms: tuple[TermChoice, ...]  # 购买时长
+    previewed_months: int | None  # the 购买时长 the preview's amount is for (None: no amount shown)
     comparison: Comparison  # 规格对比, Basic (the current level) marked
     refusal: str | None = None  # why this account may not buy, translated (the change page)
     request_key: str = ""  # 规格确认 only
@@ -69,10 +68,7 @@ class PurchasePage:
             start=start,
             end=end,
             cards=_cards(level, months, previewed=amount is not None),
-            terms=tuple(
-                TermChoice(value, label, unpreviewed=amount is not None and value != months)
-                for value, label in term_options()
-            ),
+            previewed_months=months if amount is not None else None,
             comparison=comparison(Level.BASIC),
             refusal=refusal,
             request_key=request_key,
