@@ -132,7 +132,9 @@ def test_every_screen_reflows_and_passes_axe_in_both_locales(make_server, new_co
     page.get_by_role("radio", name="业务类", exact=True).check()
     page.get_by_role("radio", name="一般性故障").check()
     page.get_by_label("标题", exact=True).fill("发票抬头变更")
-    page.get_by_label("问题描述", exact=True).fill("请将发票抬头改为星河云科技有限公司")  # data, not console text: no punctuation the English check would flag
+    page.get_by_label("问题描述", exact=True).fill(
+        "请将发票抬头改为星河云科技有限公司"
+    )  # data, not console text: no punctuation the English check would flag
     page.get_by_role("button", name="提交工单", exact=True).click()
     page.wait_for_url("**/tickets/*")
     visit(page, findings, "ticket", page.url)
