@@ -12,9 +12,10 @@ from decimal import Decimal
 from models.db import write_transaction
 from models.enums import LedgerKind, OrderKind
 from models.i18n import translations
-from models.services import accounts, changes, ledger, orders, payments, purchase, renewal
+from models.services import accounts, ledger, orders
 from models.services.accounts import account_by_login
 from tests.helpers.http import sign_in
+from tests.helpers.orders import premium_renewed_downgraded
 from tests.helpers.times import START
 
 BUYER = "partner-b-buyer"
@@ -25,27 +26,11 @@ def rows_of(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
-async def _buy_renew_downgrade(clock) -> dict[str, str]:
-    buyer = await account_by_login(BUYER)
-    bought = await purchase.place(buyer, "premium", 1, None, clock.now())
-    await payments.choose(buyer, bought, "balance", None, clock.now())
-    await payments.settle(bought, clock.now(), payer_id=buyer.id)
-    clock.moment = START + timedelta(days=2)
-    renewed = await renewal.place(await account_by_login(BUYER), 1, None, clock.now())
-    await payments.choose(await account_by_login(BUYER), renewed, "balance", None, clock.now())
-    await payments.settle(renewed, clock.now(), payer_id=buyer.id)
-    clock.moment = START + timedelta(days=5)
-    buyer = await account_by_login(BUYER)
-    quoted = await changes.quote(buyer, changes.DOWNGRADE, clock.now())
-    down = await changes.downgrade(buyer, quoted.quote_id, None, clock.now())
-    return {"purchase": bought, "renewal": renewed, "downgrade": down.id}
-
-
 async def test_the_ledger_export_sums_to_the_balance_change(client, demo, clock):
     initial = (await account_by_login(BUYER)).balance_fen
     [top_up] = await ledger.entries((await account_by_login(BUYER)).id)  # the demo's top-up
     assert top_up.kind == LedgerKind.TOP_UP and top_up.balance_after_fen == initial
-    made = await _buy_renew_downgrade(clock)
+    made = await premium_renewed_downgraded(BUYER, clock)
     final = (await account_by_login(BUYER)).balance_fen
     await sign_in(client, BUYER)
     response = await client.get("/balance/export.csv")
@@ -74,7 +59,7 @@ async def test_the_ledger_export_sums_to_the_balance_change(client, demo, clock)
 
 
 async def test_the_orders_export_sums_to_the_ledger_of_its_orders(client, demo, clock):
-    made = await _buy_renew_downgrade(clock)
+    made = await premium_renewed_downgraded(BUYER, clock)
     buyer = await account_by_login(BUYER)
     await sign_in(client, BUYER)
     response = await client.get("/orders/export.csv")

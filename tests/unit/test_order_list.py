@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from models.db import write_transaction
 from models.enums import OrderKind, OrderStatus
-from models.services import accounts, changes, ledger, orders, payments, purchase, renewal
+from models.services import accounts, ledger, orders
 from models.services.accounts import account_by_login
 from models.tables import SupportOrder
 from tests.helpers.http import sign_in
+from tests.helpers.orders import premium_renewed_downgraded
 from tests.helpers.times import START, bj
 from web.template_globals import money
 
@@ -40,25 +41,8 @@ async def _many(count: int, login: str = "fin-user") -> list[str]:
     return made
 
 
-async def _paid_premium_renewed_downgraded(clock) -> dict[str, str]:
-    """partner-b-buyer: 尊享级 bought, renewed for a month, then downgraded (the orders by kind)."""
-    buyer = await account_by_login(BUYER)
-    bought = await purchase.place(buyer, "premium", 1, None, clock.now())
-    await payments.choose(buyer, bought, "balance", None, clock.now())
-    await payments.settle(bought, clock.now(), payer_id=buyer.id)
-    clock.moment = START + timedelta(days=2)
-    renewed = await renewal.place(await account_by_login(BUYER), 1, None, clock.now())
-    await payments.choose(await account_by_login(BUYER), renewed, "balance", None, clock.now())
-    await payments.settle(renewed, clock.now(), payer_id=buyer.id)
-    clock.moment = START + timedelta(days=5)
-    buyer = await account_by_login(BUYER)
-    quoted = await changes.quote(buyer, changes.DOWNGRADE, clock.now())
-    down = await changes.downgrade(buyer, quoted.quote_id, None, clock.now())
-    return {"purchase": bought, "renewal": renewed, "downgrade": down.id}
-
-
 async def test_the_list_has_the_finance_columns_and_signs_a_refund(client, demo, clock):
-    made = await _paid_premium_renewed_downgraded(clock)
+    made = await premium_renewed_downgraded(BUYER, clock)
     await sign_in(client, BUYER)
     page = await client.get("/orders")
     assert page.status_code == 200
@@ -154,7 +138,7 @@ def _history(page: str) -> str:
 
 
 async def test_the_history_of_a_paid_order(client, demo, clock):
-    made = await _paid_premium_renewed_downgraded(clock)
+    made = await premium_renewed_downgraded(BUYER, clock)
     await sign_in(client, BUYER)
     history = _history((await client.get(f"/orders/{made['purchase']}")).text)
     assert "订单记录" in history and "创建订单" in history and "提交人：partner-b-buyer" in history
@@ -175,7 +159,7 @@ async def test_the_history_of_a_cancelled_and_a_lapsed_order(client, demo, clock
 
 
 async def test_the_history_of_a_downgrade_says_where_the_refund_went(client, demo, clock):
-    made = await _paid_premium_renewed_downgraded(clock)
+    made = await premium_renewed_downgraded(BUYER, clock)
     await sign_in(client, BUYER)
     page = (await client.get(f"/orders/{made['downgrade']}")).text
     history = _history(page)
