@@ -126,6 +126,22 @@ class Staleness(StrEnum):
     MISSING = "missing"  # the form carried no amounts (an old page, a hand-made request)
 
 
+class AuditAction(StrEnum):
+    """What an operator did (操作日志, SPEC.md §15)."""
+
+    CREATE_PARTNER = "create_partner"
+    CREATE_MEMBER = "create_member"
+    CERTIFY = "certify"
+    UNCERTIFY = "uncertify"
+    TOP_UP = "top_up"
+    GRANT_COUPON = "grant_coupon"
+    REVOKE_COUPON = "revoke_coupon"
+    CONFIRM_OFFLINE = "confirm_offline"
+    REJECT_OFFLINE = "reject_offline"
+    CATALOG_VERSION = "catalog_version"
+    RESEND_NOTIFICATION = "resend_notification"
+
+
 CAPTURE_OUTCOME_NAMES: dict[str, str] = {
     CaptureOutcome.APPLIED: N_("已用于支付订单"),
     CaptureOutcome.CREDITED: N_("已退回余额"),
@@ -178,4 +194,17 @@ PARTNER_REQUEST_STATE_NAMES: dict[str, str] = {
     PartnerRequestState.PAID: N_("已代付"),
     PartnerRequestState.REJECTED: N_("已驳回"),
     PartnerRequestState.WITHDRAWN: N_("已撤回"),
+}
+AUDIT_ACTION_NAMES: dict[str, str] = {
+    AuditAction.CREATE_PARTNER: N_("创建主帐号"),
+    AuditAction.CREATE_MEMBER: N_("创建子帐号"),
+    AuditAction.CERTIFY: N_("认证"),
+    AuditAction.UNCERTIFY: N_("取消认证"),
+    AuditAction.TOP_UP: N_("余额充值"),
+    AuditAction.GRANT_COUPON: N_("发放优惠券"),
+    AuditAction.REVOKE_COUPON: N_("作废优惠券"),
+    AuditAction.CONFIRM_OFFLINE: N_("确认到账"),
+    AuditAction.REJECT_OFFLINE: N_("驳回线下合同订单"),
+    AuditAction.CATALOG_VERSION: N_("新建价格目录版本"),
+    AuditAction.RESEND_NOTIFICATION: N_("重新发送通知"),
 }

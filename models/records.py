@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Self, get_type_hints
 
 from models.enums import (
+    AuditAction,
     CaptureOutcome,
     Channel,
     CouponKind,
@@ -272,3 +273,27 @@ class PartnerRequest(_FromRow):
     @property
     def is_open(self) -> bool:
         return self.state == PartnerRequestState.REQUESTED
+
+
+@dataclass(frozen=True, slots=True)
+class Operator(_FromRow):
+    """A signed-in operator (运营控制台); never the password hash."""
+
+    id: int
+    login: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry(_FromRow):
+    """One line of 操作日志: who, when, what, on which account or order, and why."""
+
+    id: int
+    operator: int
+    operator_login: str
+    action: AuditAction
+    account: int | None
+    account_login: str | None
+    order_id: str | None
+    reason: str
+    detail: str
+    created_at: datetime

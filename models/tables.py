@@ -18,6 +18,7 @@ from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from models.enums import (
+    AuditAction,
     CaptureOutcome,
     Channel,
     CouponKind,
@@ -280,6 +281,30 @@ class PartnerPayRequest(Table):
     decided_at = Timestamptz(null=True, default=None)
 
 
+class Operator(Table):
+    """The vendor's staff (SPEC.md §15): signs in at /ops/login, never on the partner console."""
+
+    id = Serial(primary_key=True)
+    login = Varchar(length=64, unique=True)
+    password_hash = Text()
+    created_at = Timestamptz()
+    disabled = Boolean(default=False)
+
+
+class AuditEntry(Table):
+    """One row per operator write (操作日志), inserted in the transaction of the write itself."""
+
+    id = Serial(primary_key=True)
+    operator = ForeignKey(references=Operator, on_delete=OnDelete.restrict, null=False)
+    action = Varchar(length=32, choices=AuditAction)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=True, default=None)
+    # Not a foreign key: an entry may name an order id as the operator typed it (a refused one is not logged).
+    order_id = Varchar(length=32, null=True, default=None)
+    reason = Text(default="")
+    detail = Text(default="")
+    created_at = Timestamptz()  # indexed (migration 2026-12-03T02:00): the log is read newest first
+
+
 ALL_TABLES = [
     Partner,
     Account,
@@ -299,4 +324,6 @@ ALL_TABLES = [
     WebSession,
     GatewayTransaction,
     PartnerPayRequest,
+    Operator,
+    AuditEntry,
 ]

@@ -5,6 +5,8 @@ from litestar.types import ControllerRouterHandler
 from web.account.controllers import AccountController
 from web.account.sessions import SessionsController
 from web.changes.controllers import ChangeController
+from web.ops.auth import OpsAuthController
+from web.ops.partners import OpsPartnersController
 from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.orders.partner_pay import PartnerPayController
 from web.packs.controllers import PacksController
@@ -26,6 +28,8 @@ ROUTES: list[ControllerRouterHandler] = [
     PagesController,
     ChangeController,  # /plan/change: buying a plan from Basic, and changing a running plan's level
     RenewController,
+    OpsAuthController,  # /ops: the operator console's sign-in (运营控制台; web/ops/guard.py for the rest)
+    OpsPartnersController,  # /ops/partners: 合作伙伴
 ]
 
 #: The sandbox payment site, mounted only when CONSOLE_GATEWAY is sandbox (demo mode implies it).
