@@ -32,13 +32,22 @@ class OrderKind(StrEnum):
     DOWNGRADE = "downgrade"
     RENEWAL = "renewal"
     PACK = "pack"
+    UNSUBSCRIBE = "unsubscribe"  # a refund order: the plan unsubscribed (退订)
+    UNSUBSCRIBE_RENEWALS = "unsub_renewals"  # a refund order: only the renewals not started (退订续费周期)
 
 
 class OrderStatus(StrEnum):
     PENDING = "pending"
     PAID = "paid"
     CANCELLED = "cancelled"
-    REFUNDED = "refunded"
+    REFUNDED = "refunded"  # 已退订: a paid order reversed by a refund order
+    REFUND_DONE = "refund_done"  # 已退款: a refund order (created in this status, SPEC.md §13)
+
+
+#: Orders that give money back (SPEC.md §13): created already refunded (已退款), never paid, amounts negative in lists.
+REFUND_KINDS: frozenset[str] = frozenset(
+    {OrderKind.DOWNGRADE, OrderKind.UNSUBSCRIBE, OrderKind.UNSUBSCRIBE_RENEWALS}
+)
 
 
 class PaymentMethod(StrEnum):
@@ -159,12 +168,15 @@ ORDER_KIND_NAMES: dict[str, str] = {
     OrderKind.DOWNGRADE: NC_("order kind", "降级"),
     OrderKind.RENEWAL: NC_("order kind", "续费"),
     OrderKind.PACK: NC_("order kind", "工单增购包"),
+    OrderKind.UNSUBSCRIBE: NC_("order kind", "退订"),
+    OrderKind.UNSUBSCRIBE_RENEWALS: NC_("order kind", "退订续费周期"),
 }
 ORDER_STATUS_NAMES: dict[str, str] = {
     OrderStatus.PENDING: N_("待支付"),
     OrderStatus.PAID: N_("已支付"),
     OrderStatus.CANCELLED: N_("已取消"),
     OrderStatus.REFUNDED: N_("已退订"),
+    OrderStatus.REFUND_DONE: N_("已退款"),
 }
 PAYMENT_METHOD_NAMES: dict[str, str] = {
     PaymentMethod.BALANCE: N_("余额支付"),
@@ -207,4 +219,42 @@ AUDIT_ACTION_NAMES: dict[str, str] = {
     AuditAction.REJECT_OFFLINE: N_("驳回线下合同订单"),
     AuditAction.CATALOG_VERSION: N_("新建价格目录版本"),
     AuditAction.RESEND_NOTIFICATION: N_("重新发送通知"),
+}
+
+
+class CouponState(StrEnum):
+    """A coupon as the operator console lists it (优惠券): unused and still valid, used on a paid order, past its
+    expiry unused, or revoked (作废) by an operator. Revoked wins over the others, used over expired."""
+
+    UNUSED = "unused"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class DeliveryState(StrEnum):
+    """A notification's delivery (通知): in the inbox only, an SMS kept in the outbox, or an e-mail waiting to be
+    sent (retrying after a failed try), sent, or failed (its tries used up; 重新发送 queues it again)."""
+
+    INBOX = "inbox"
+    SMS = "sms"
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+COUPON_KIND_NAMES: dict[str, str] = {CouponKind.VOUCHER: N_("代金券"), CouponKind.DISCOUNT: N_("折扣券")}
+COUPON_STATE_NAMES: dict[str, str] = {
+    CouponState.UNUSED: N_("未使用"),
+    CouponState.USED: N_("已使用"),
+    CouponState.EXPIRED: N_("已过期"),
+    CouponState.REVOKED: N_("已作废"),
+}
+CHANNEL_NAMES: dict[str, str] = {Channel.INBOX: N_("站内信"), Channel.PHONE: N_("短信"), Channel.EMAIL: N_("邮件")}
+DELIVERY_STATE_NAMES: dict[str, str] = {
+    DeliveryState.INBOX: N_("仅站内信"),
+    DeliveryState.SMS: N_("短信（仅记录）"),
+    DeliveryState.QUEUED: N_("邮件待发送"),
+    DeliveryState.SENT: N_("邮件已发送"),
+    DeliveryState.FAILED: N_("邮件发送失败"),
 }

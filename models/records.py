@@ -185,6 +185,8 @@ class Coupon(_FromRow):
     expires_at: datetime | None
     used_order_id: str | None
     created_at: datetime
+    revoked_at: datetime | None  # 作废 by an operator
+    request_key: str | None  # the grant form's one-time key
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +230,8 @@ class Unsubscription(_FromRow):
     fee_fen: int
     refund_fen: int
     created_at: datetime
+    order_id: str | None  # the refund order it made (None: made before refund orders and not migrated)
+    renewals_only: bool  # only the renewals not started were unsubscribed (退订续费周期)
     login: str
 
 
@@ -297,3 +301,46 @@ class AuditEntry(_FromRow):
     reason: str
     detail: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal(_FromRow):
+    """A refund order's link to an order it reverses (SPEC.md §13): how much of the refund gives back that order's
+    charges on one period, with the other order's kind and status for the order page."""
+
+    refund_order: str
+    reversed_order: str
+    period: int
+    amount_fen: int
+    other_kind: OrderKind
+    other_status: OrderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry(_FromRow):
+    """A notification as the operator console's 通知 screen lists it: with its addressee and e-mail delivery."""
+
+    id: int
+    account: int
+    account_login: str
+    channel: Channel
+    subject: str
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogVersion(_FromRow):
+    """A version of the price catalog (价格目录): its prices, in force from `effective_at` until the next one's."""
+
+    id: int
+    standard_monthly_fen: int
+    premium_monthly_fen: int
+    pack_price_fen: int
+    yearly_discount_bp: int  # basis points: 500 = 5 % off year terms
+    effective_at: datetime
+    created_at: datetime
+    created_by: int | None
+    request_key: str | None

@@ -95,6 +95,9 @@ class Coupon(Table):
     # Not a foreign key: orders point at their coupon, and a cycle of foreign keys cannot be created in order.
     used_order_id = Varchar(length=32, null=True, default=None)
     created_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)  # 作废 by an operator: never offered nor accepted again
+    # The grant form's one-time key: a form sent twice grants one coupon.
+    request_key = Varchar(length=64, null=True, default=None, unique=True)
 
 
 class SupportOrder(Table):
@@ -126,6 +129,9 @@ class SupportOrder(Table):
     closed_at = Timestamptz(null=True, default=None)
     refund_reason = Varchar(length=64, default="")
     refund_comment = Text(default="")
+    # The price catalog version (CatalogVersion.id) the order was priced with; null only for orders made before
+    # versions existed and not backfilled (the migration sets them to 1).
+    catalog_version = Integer(null=True, default=None)
 
 
 class Plan(Table):
@@ -176,6 +182,7 @@ class Quote(Table):
     months = Integer(default=0)
     amount_fen = BigInt()
     created_at = Timestamptz()
+    catalog_version = Integer(null=True, default=None)  # the CatalogVersion.id the amount was priced with
 
 
 class VerificationCode(Table):
@@ -203,6 +210,30 @@ class Unsubscription(Table):
     fee_fen = BigInt()
     refund_fen = BigInt()
     created_at = Timestamptz()
+    # The refund order it made (SPEC.md §13); and whether only the renewals not started were unsubscribed.
+    order_id = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=True, default=None)
+    renewals_only = Boolean(default=False)
+
+
+class OrderReversal(Table):
+    """A refund order's link to an order whose money it gives back (SPEC.md §13): per period, the fen of the
+    refund order's amount that reverse REVERSED_ORDER's charges on that period (they sum to the refund's amount)."""
+
+    id = Serial(primary_key=True)
+    refund_order = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)
+    reversed_order = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)
+    period = ForeignKey(references=Period, on_delete=OnDelete.restrict, null=False)
+    amount_fen = BigInt()
+
+
+class UpgradeShare(Table):
+    """An upgrade order's amount split over the periods it re-prices, fixed when the order is created (SPEC.md §13:
+    an order's amount never changes): paying it later adds exactly these charges."""
+
+    id = Serial(primary_key=True)
+    order_id = ForeignKey(references=SupportOrder, on_delete=OnDelete.restrict, null=False)
+    period = ForeignKey(references=Period, on_delete=OnDelete.restrict, null=False)
+    amount_fen = BigInt()
 
 
 class Ticket(Table):
@@ -239,6 +270,8 @@ class Outbox(Table):
     body = Text()
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")  # why the last e-mail delivery failed ("" if none did)
+    attempts = Integer(default=0)  # failed e-mail deliveries since it was (re)queued
 
 
 class WebSession(Table):
@@ -302,7 +335,27 @@ class AuditEntry(Table):
     order_id = Varchar(length=32, null=True, default=None)
     reason = Text(default="")
     detail = Text(default="")
+    # The form's one-time key (余额充值): a resubmitted form finds its entry instead of crediting twice.
+    request_key = Varchar(length=64, null=True, default=None, unique=True)
     created_at = Timestamptz()  # indexed (migration 2026-12-03T02:00): the log is read newest first
+
+
+class CatalogVersion(Table):
+    """A version of the price catalog (价格目录, SPEC.md §2, §15): in force from `effective_at` until the next
+    version's. Rows are only ever added (an operator's new version), never edited; version 1 is SPEC.md §2's prices
+    from the beginning of time (seeded by migration 2026-12-03T04:00). The yearly discount is in basis points
+    (500 = 5 % off 12/24/36-month terms)."""
+
+    id = Serial(primary_key=True)
+    standard_monthly_fen = BigInt()
+    premium_monthly_fen = BigInt()
+    pack_price_fen = BigInt()
+    yearly_discount_bp = Integer(default=0)
+    effective_at = Timestamptz()
+    created_at = Timestamptz()
+    created_by = ForeignKey(references=Operator, on_delete=OnDelete.restrict, null=True, default=None)
+    # The form's one-time key: the same form sent twice adds one version.
+    request_key = Varchar(length=64, null=True, default=None, unique=True)
 
 
 ALL_TABLES = [
@@ -318,6 +371,8 @@ ALL_TABLES = [
     Quote,
     VerificationCode,
     Unsubscription,
+    OrderReversal,
+    UpgradeShare,
     Ticket,
     RenewalAttempt,
     Outbox,
@@ -326,4 +381,5 @@ ALL_TABLES = [
     PartnerPayRequest,
     Operator,
     AuditEntry,
+    CatalogVersion,
 ]

@@ -132,3 +132,21 @@ def quota_year(now: datetime) -> int:
 def quota_year_end(now: datetime) -> date:
     """31 December of the Beijing year of `now` ("2024年12月31日前您还可以…")."""
     return date(quota_year(now), 12, 31)
+
+
+def split_fen(total_fen: int, weights: Sequence[int]) -> list[int]:
+    """TOTAL_FEN split over WEIGHTS in proportion, fen for fen: the shares sum exactly to TOTAL_FEN and are never
+    negative (for TOTAL_FEN >= 0 and weights > 0). Each share is its exact part floored to the fen; the fen left over
+    go one each to the largest remainders (ties: the larger weight, then the earlier). No weights: no shares; weights
+    summing to 0 or less: everything on the first (one place for the money, never lost)."""
+    if not weights:
+        return []
+    whole = sum(weights)
+    if whole <= 0:
+        return [total_fen] + [0] * (len(weights) - 1)
+    shares = [w * total_fen // whole for w in weights]
+    left = total_fen - sum(shares)
+    order = sorted(range(len(weights)), key=lambda i: (-(weights[i] * total_fen % whole), -weights[i], i))
+    for i in order[:left]:
+        shares[i] += 1
+    return shares

@@ -1,13 +1,20 @@
 """Changing the level of a running plan (变更规格, guide chapter 4; SPEC.md §4).
 
 Upgrade (标准级 → 尊享级): a supplementary fee (补交的费用) is quoted, stored as a Quote row and becomes a pending
-order of kind "upgrade", paid like a purchase (payment page, 身份验证). Paying it adds one Charge per current/future
-period (the period's share of the fee, over the span it pays for) and makes those periods Premium; the end date does
-not change. An unpaid upgrade order changes nothing.
+order of kind "upgrade", paid like a purchase (payment page, 身份验证). The order's amount never changes after it
+is created (SPEC.md §13, "若客户在订单有效期内支付，则最终变更费用不变"): its split over the periods it re-prices is
+stored with it (UpgradeShare, each period's share of the fee at the order's creation). Paying it — at once or days
+later, within its 7-day life — adds one Charge per period of exactly that share (of the amount due, scaled fen for
+fen when a coupon lowered it) over the span from the payment to the period's end, and makes those periods Premium;
+the end date does not change. It is refused only when the upgrade has become impossible: the plan is no longer
+Standard, or a period it was priced for is gone (ended, refunded) or another period was added. An unpaid upgrade
+order changes nothing.
 
-Downgrade (尊享级 → 标准级): no payment. One transaction adds a negative Charge per period, makes the periods
-Standard, credits the refund (退费金额) to the balance of the account that asked, and records a paid order of kind
-"downgrade" so it shows in the order list. Standard → Basic is not a change: it is 更多 > 退订.
+Downgrade (尊享级 → 标准级): no payment. One transaction makes a refund order of kind "downgrade" (created 已退款,
+its amount the refund), adds a negative Charge per period naming it, makes the periods Standard, credits each
+period's refund (退费金额) to the balance of whoever paid the period (the ledger rows name the refund order) and links
+the refund order to the orders whose charges it gives back (OrderReversal; they stay 已支付: their periods run on,
+at Standard). Standard → Basic is not a change: it is 更多 > 退订.
 
 The quote is frozen (SPEC.md §4): what the spec page showed is what is charged or refunded when confirmed within
 QUOTE_VALID_FOR; an older quote is recomputed at confirmation and, if the amount differs, nothing is created and
@@ -19,11 +26,6 @@ nothing. It is checked inside the refunding transaction, after the company's loc
 (another tab unsubscribed, downgraded or renewed) is refused with PlanChanged (the change is no longer on offer) or
 QuoteChanged (the amount is now another), and a form without a quote id (an old tab, a hand-made request) is
 refused with QuoteChanged and the amount now.
-
-An upgrade order left on the payment page: it may be paid while its quote is fresh, or later if the fee computed
-at the moment of payment is still exactly the order's amount (proration works in whole hours, so the value changes
-at most once an hour). Otherwise its precheck refuses it with a clear message and the person cancels it and
-changes again: the fee paid never differs silently from what the periods are worth.
 """
 
 from __future__ import annotations
@@ -33,19 +35,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from models.db import lock_partner, write_transaction
-from models.enums import LedgerKind, Level, OrderKind, OrderStatus
+from models.enums import LedgerKind, Level, OrderKind
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.records import Quote as QuoteRecord
 from models.rules.money import ZERO, format_money, round_fen, to_fen
 from models.rules.proration import PeriodQuote, PeriodView, downgrade_breakdown, upgrade_breakdown
-from models.services import ledger, orders
+from models.rules.refunds import split_fen
+from models.services import ledger, orders, reversals
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.services.plans import CATALOG, PlanState, plan_state
 from models.services.purchase import buyer_refusal
-from models.tables import Charge, Period, Quote, SupportOrder
+from models.tables import Charge, Period, Quote, UpgradeShare
 
 UPGRADE, DOWNGRADE = OrderKind.UPGRADE, OrderKind.DOWNGRADE
 #: What a quote is good for (SPEC.md §4): confirmed within this, its amount is the amount.
@@ -59,6 +62,9 @@ NO_RUNNING_PLAN = N_("贵公司当前没有生效中的标准级或尊享级支�
 NOT_OFFERED = N_("请选择要变更的规格。")
 PENDING_CHANGE = N_("贵公司已有一个待支付的变更订单 %(order)s。请先支付或取消该订单，再进行新的变更。")
 LEVEL_CHANGED = N_("该计划的规格已变化，此变更订单不能再支付。请取消该订单。")
+PERIODS_CHANGED = N_(
+    "该升级订单创建后，支持计划的周期已变化（已到期、已退订或新增了续费周期），此订单不能再支付。请取消该订单，然后重新变更。"
+)
 QUOTE_EXPIRED = N_(
     "该升级订单的报价已超过15分钟，按当前时间计算的补交费用已不同，不能再按原金额支付。请取消该订单，然后重新变更。"
 )
@@ -203,29 +209,43 @@ def _split(total_fen: int, lines: list[PeriodQuote]) -> list[int]:
     return shares
 
 
-async def _apply(
-    state: PlanState, quote: ChangeQuote, cash_fen: int, order_id: str, sign: int
-) -> list[tuple[PeriodRecord, int]]:
-    """Each re-priced period gets its charge over the span it pays for, and the new level.
-    Returns (period row, fen) for each period."""
+@dataclass(frozen=True)
+class Recharge:
+    """One charge a change adds: the period, the fen (unsigned) and the span it pays for."""
+
+    period: PeriodRecord
+    fen: int
+    span_start: datetime
+    span_end: datetime
+
+
+def _recharges(state: PlanState, quote: ChangeQuote, cash_fen: int) -> list[Recharge]:
+    """The charges of a change priced by QUOTE, the cash split over its lines (`_split`)."""
     rows, views = _changing(state, quote.current_level)
     by_start = {view.start: row for row, view in zip(rows, views, strict=False)}
-    shares = []
-    for line, fen in zip(quote.lines, _split(cash_fen, quote.lines), strict=False):
-        row = by_start[line.start]
+    return [
+        Recharge(by_start[line.start], fen, line.span_start, line.span_end)
+        for line, fen in zip(quote.lines, _split(cash_fen, quote.lines), strict=False)
+    ]
+
+
+async def _apply(recharges: list[Recharge], order_id: str, sign: int, new_level: str) -> None:
+    """Each re-priced period gets its charge over the span it pays for, and the new level."""
+    if recharges:
         await Charge.insert(
-            Charge(
-                period=row.id,
-                order_id=order_id,
-                amount_fen=sign * fen,
-                span_start=line.span_start,
-                span_end=line.span_end,
+            *(
+                Charge(
+                    period=r.period.id,
+                    order_id=order_id,
+                    amount_fen=sign * r.fen,
+                    span_start=r.span_start,
+                    span_end=r.span_end,
+                )
+                for r in recharges
             )
         )
-        shares.append((row, fen))
-    if rows:
-        await Period.update({Period.level: quote.new_level}).where(Period.id.is_in([r.id for r in rows]))
-    return shares
+        ids = [r.period.id for r in recharges]
+        await Period.update({Period.level: new_level}).where(Period.id.is_in(ids))
 
 
 # --- who may change, and when ---------------------------------------------------------------------------------
@@ -380,6 +400,7 @@ async def _open_order(
         level=priced.new_level,
         request_key=request_key,
         quoted_at=priced.at,
+        status=orders.initial_status(kind),  # a downgrade is a refund order: 已退款 from the start
     )
     return state, priced, order_id
 
@@ -390,24 +411,48 @@ async def place_upgrade(account: Account, quote_id: int | None, request_key: str
         existing = await _existing(request_key, account)
         if existing:
             return existing.id
-        _, _, order_id = await _open_order(account, UPGRADE, quote_id, request_key, now)
+        state, priced, order_id = await _open_order(account, UPGRADE, quote_id, request_key, now)
+        shares = _recharges(state, priced, priced.amount_fen)  # the order's amount, period by period, fixed now
+        if shares:
+            await UpgradeShare.insert(
+                *(UpgradeShare(order_id=order_id, period=r.period.id, amount_fen=r.fen) for r in shares)
+            )
     return order_id
 
 
-async def _upgrade_as_paid(order: Order, now: datetime) -> tuple[PlanState, ChangeQuote]:
-    """The lines the order pays for, or a refusal: the plan must still be Standard and the order's amount must be
-    what the periods are worth (at its quote while fresh, or now)."""
-    state = await plan_state(order.partner, now)
-    if state.current is None or state.level != Level.STANDARD:
-        raise Conflict(LEVEL_CHANGED)
+async def _legacy_as_paid(order: Order, state: PlanState, now: datetime) -> list[Recharge]:
+    """An upgrade order made before its shares were stored: payable while the fee computed at its quote (fresh) or
+    now is still exactly its amount."""
     moments = [now]
     if order.quoted_at is not None and now - order.quoted_at <= QUOTE_VALID_FOR:
         moments.insert(0, order.quoted_at)
     for moment in moments:
         priced = compute(state, moment)
         if priced.amount_fen == order.list_fen:
-            return state, priced
+            return _recharges(state, priced, order.due_fen)
     raise Conflict(QUOTE_EXPIRED)
+
+
+async def _upgrade_as_paid(order: Order, now: datetime) -> list[Recharge]:
+    """The charges paying the order adds: its amount due split as its stored shares (fixed at its creation), each
+    over the span from now to its period's end. Refused when the upgrade is no longer possible: the plan is not
+    Standard, or the Standard periods to re-price are no longer exactly the ones it was priced for."""
+    state = await plan_state(order.partner, now)
+    if state.current is None or state.level != Level.STANDARD:
+        raise Conflict(LEVEL_CHANGED)
+    stored = await UpgradeShare.select().where(UpgradeShare.order_id == order.id).order_by(UpgradeShare.id)
+    if not stored:
+        return await _legacy_as_paid(order, state, now)
+    rows, views = _changing(state, Level.STANDARD)
+    live = {row.id: (row, view) for row, view in zip(rows, views, strict=False) if now <= view.end}
+    if {s["period"] for s in stored} != set(live):
+        raise Conflict(PERIODS_CHANGED)
+    weights = [int(s["amount_fen"]) for s in stored]
+    cash = weights if sum(weights) == order.due_fen else split_fen(order.due_fen, weights)
+    return [
+        Recharge(live[s["period"]][0], fen, max(now, live[s["period"]][1].start), live[s["period"]][1].end)
+        for s, fen in zip(stored, cash, strict=True)
+    ]
 
 
 async def upgrade_precheck(order: Order, now: datetime) -> None:
@@ -415,8 +460,7 @@ async def upgrade_precheck(order: Order, now: datetime) -> None:
 
 
 async def upgrade_fulfil(order: Order, now: datetime) -> None:
-    state, priced = await _upgrade_as_paid(order, now)
-    await _apply(state, priced, order.due_fen, order.id, +1)
+    await _apply(await _upgrade_as_paid(order, now), order.id, +1, Level.PREMIUM)
     await notify(
         order.account,
         "支持计划已升级",
@@ -437,18 +481,21 @@ async def downgrade_fulfil(order: Order, now: datetime) -> None:  # pragma: no c
 
 
 async def downgrade(account: Account, quote_id: int | None, request_key: str | None, now: datetime) -> Order:
-    """确认变更 (downgrade): Standard at once, the refund on the balance, a paid order of kind "downgrade"."""
+    """确认变更 (downgrade): Standard at once, the refund on the balance, a refund order of kind "downgrade" (已退款)
+    linked to the orders whose charges it gives back."""
     async with write_transaction():
         existing = await _existing(request_key, account)
         if existing:
             return existing
         state, priced, order_id = await _open_order(account, DOWNGRADE, quote_id, request_key, now)
-        await orders.transition(await orders.get(order_id), OrderStatus.PAID, now, {SupportOrder.closed_at: now})
-        for period, fen in await _apply(state, priced, priced.amount_fen, order_id, -1):
-            if fen:  # back to whoever paid for the period, as unsubscribing does
+        recharges = _recharges(state, priced, priced.amount_fen)
+        await _apply(recharges, order_id, -1, priced.new_level)
+        await reversals.record(order_id, [(r.period.id, r.fen, r.period.order) for r in recharges])
+        for r in recharges:
+            if r.fen:  # back to whoever paid for the period, as unsubscribing does
                 await ledger.credit(
-                    await orders.refund_account(period.order),
-                    fen,
+                    await orders.refund_account(r.period.order),
+                    r.fen,
                     now,
                     kind=LedgerKind.REFUND,
                     order_id=order_id,

@@ -1,7 +1,9 @@
 """Orders (SPEC.md §7): records, and the one state machine every status change goes through.
 
-pending → paid → refunded, or pending → cancelled (by the person, or lapsed after 7 days unpaid). What each kind
-of order checks before payment and does when paid is in models.services.order_kinds."""
+pending → paid → refunded (已退订, reversed by a refund order), or pending → cancelled (by the person, or lapsed
+after 7 days unpaid). A refund order (降级, 退订, 退订续费周期: REFUND_KINDS) is never paid: it is created in its
+final status, refund_done (已退款), and never changes (`initial_status`). What each kind of order checks before
+payment and does when paid is in models.services.order_kinds."""
 
 from __future__ import annotations
 
@@ -13,13 +15,13 @@ from typing import Any
 from piccolo.columns.combination import Combinable
 
 from models.db import write_transaction
-from models.enums import OrderKind, OrderStatus, PaymentMethod
+from models.enums import REFUND_KINDS, OrderKind, OrderStatus, PaymentMethod
 from models.records import Account, Order
 from models.rules.periods import to_beijing
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.tables import PartnerPayRequest, SupportOrder
 
-PENDING, PAID, CANCELLED, REFUNDED = OrderStatus
+PENDING, PAID, CANCELLED, REFUNDED, REFUND_DONE = OrderStatus
 
 #: The order state machine: the only status changes there are.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -27,6 +29,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PAID: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
+    OrderStatus.REFUND_DONE: frozenset(),  # a refund order: created in it, never leaves it
 }
 #: The moment each status change stamps.
 _STAMPS = {
@@ -44,6 +47,21 @@ class InvalidTransition(ValueError):
 def check_transition(from_: OrderStatus, to: OrderStatus) -> None:
     if to not in TRANSITIONS[from_]:
         raise InvalidTransition(f"an order cannot go from {from_} to {to}")
+
+
+def is_refund_kind(kind: str) -> bool:
+    return kind in REFUND_KINDS
+
+
+def initial_status(kind: str) -> OrderStatus:
+    """The one status an order of KIND is created in: pending (it is then paid or cancelled), or for a refund order
+    its final status 已退款 (the money went back in the transaction that made it)."""
+    return OrderStatus.REFUND_DONE if is_refund_kind(kind) else OrderStatus.PENDING
+
+
+def check_creation(kind: str, status: OrderStatus) -> None:
+    if status != initial_status(kind):
+        raise InvalidTransition(f"an order of kind {kind} cannot be created {status}")
 
 
 async def transition_where(
@@ -81,9 +99,14 @@ async def create_order(
     quoted_at: datetime | None = None,
     auto: bool = False,
     method: str = "",
+    status: OrderStatus = OrderStatus.PENDING,
+    refund_reason: str = "",
+    refund_comment: str = "",
 ) -> tuple[str, bool]:
-    """Inserts a pending order; returns (order id, created). A form sent twice (same request_key) returns the
-    first order instead of a second one. Called inside the caller's transaction."""
+    """Inserts an order in STATUS, which must be its kind's `initial_status` (pending; a refund order 已退款, closed
+    at NOW); returns (order id, created). A form sent twice (same request_key) returns the first order instead of a
+    second one. Called inside the caller's transaction."""
+    check_creation(kind, status)
     if request_key:
         existing = (
             await SupportOrder.select(SupportOrder.id)
@@ -107,13 +130,16 @@ async def create_order(
             list_fen=list_fen,
             discount_fen=0,
             due_fen=list_fen,
-            status=PENDING,
+            status=status,
             request_key=request_key,
             renews_period_id=renews_period_id,
             quoted_at=quoted_at,
             auto=auto,
             method=method,
             created_at=now,
+            closed_at=now if status == REFUND_DONE else None,
+            refund_reason=refund_reason,
+            refund_comment=refund_comment,
         )
     )
     return order_id, True

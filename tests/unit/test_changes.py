@@ -126,7 +126,7 @@ async def test_worked_example_upgrade_then_downgrade(demo, clock):
     assert refund.kind == "downgrade" and refund.quote.amount == Decimal("9011.87")
     quoted = await changes.quote(buyer, changes.DOWNGRADE, clock.now())
     done = await changes.downgrade(buyer, quoted.quote_id, "dg-1", clock.now())
-    assert done.kind == "downgrade" and done.status == "paid" and done.due_fen == 901_187
+    assert done.kind == "downgrade" and done.status == "refund_done" and done.due_fen == 901_187
     assert await balance(BUYER) == START_BALANCE - 850_000  # the fee came back, to the fen
     refunds = await LedgerEntry.select().where(LedgerEntry.kind == "refund")
     assert [(r["amount_fen"], r["order_id"]) for r in refunds] == [(901_187, done.id)]
@@ -261,7 +261,7 @@ async def test_fresh_quote_is_charged_even_after_the_hour_turns(demo, clock):
     await payments.choose(buyer, order_id, "balance", None, clock.now())
     await payments.settle(order_id, clock.now(), payer_id=buyer.id)
     (period_charges,) = (await charges_by_period()).values()
-    assert period_charges[-1] == (901_187, bj(2024, 1, 15, 18, 50), END)
+    assert period_charges[-1] == (901_187, bj(2024, 1, 15, 19, 2), END)  # the level changes when it is paid
 
 
 async def test_quote_older_than_15_minutes_is_recomputed(demo, clock):
@@ -302,21 +302,18 @@ async def test_unknown_or_foreign_quote_is_never_trusted(demo, clock):
     assert await SupportOrder.count().where(SupportOrder.kind == "upgrade") == 0
 
 
-async def test_order_left_on_the_payment_page_is_not_paid_at_a_stale_fee(demo, clock):
+async def test_order_left_on_the_payment_page_is_paid_at_its_amount(demo, clock):
+    """SPEC.md §13: an order's amount never changes; paid in a later hour it charges what it said."""
     await buy(clock)
     clock.moment = CHANGE_AT
     order_id = await upgrade(clock, pay=False)
     buyer = await account()
-    clock.moment = bj(2024, 1, 15, 18, 59)  # stale-ish but the same hour: the fee is still what the period is worth
     await payments.choose(buyer, order_id, "balance", None, clock.now())
-    clock.moment = bj(2024, 1, 15, 19, 30)  # 50 minutes, a new hour: refused, nothing charged
-    with pytest.raises(Conflict) as refused:
-        await payments.settle(order_id, clock.now(), payer_id=buyer.id)
-    assert "超过15分钟" in refused.value.message
-    assert (await orders.get(order_id)).status == "pending"
-    assert await balance(BUYER) == START_BALANCE - 850_000
-    await orders.cancel(buyer, order_id, clock.now())
-    assert (await changes.quote(buyer, changes.UPGRADE, clock.now())).amount_fen == 899_011
+    clock.moment = bj(2024, 1, 15, 19, 30)  # 50 minutes, a new hour: the fee quoted now would be another
+    assert changes.compute(await plan_state(buyer.partner, clock.now()), clock.now()).amount_fen == 899_011
+    await payments.settle(order_id, clock.now(), payer_id=buyer.id)
+    assert (await orders.get(order_id)).status == "paid"
+    assert await balance(BUYER) == START_BALANCE - 850_000 - 901_187
 
 
 async def test_upgrade_order_refused_once_the_plan_is_premium(demo, clock):
