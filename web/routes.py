@@ -6,6 +6,9 @@ from web.account.controllers import AccountController
 from web.account.sessions import SessionsController
 from web.changes.controllers import ChangeController
 from web.ops.auth import OpsAuthController
+from web.ops.coupons import OpsCouponsController
+from web.ops.notifications import OpsNotificationsController
+from web.ops.offline import OpsOfflineController
 from web.ops.partners import OpsPartnersController
 from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.orders.partner_pay import PartnerPayController
@@ -30,6 +33,9 @@ ROUTES: list[ControllerRouterHandler] = [
     RenewController,
     OpsAuthController,  # /ops: the operator console's sign-in (运营控制台; web/ops/guard.py for the rest)
     OpsPartnersController,  # /ops/partners: 合作伙伴
+    OpsCouponsController,  # /ops/coupons: 优惠券 (grant, list, 作废)
+    OpsOfflineController,  # /ops/offline-orders: 线下合同订单 (确认到账, 驳回)
+    OpsNotificationsController,  # /ops/notifications: 通知 (the outbox, 重新发送)
 ]
 
 #: The sandbox payment site, mounted only when CONSOLE_GATEWAY is sandbox (demo mode implies it).

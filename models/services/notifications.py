@@ -43,7 +43,7 @@ async def deliver_email(smtp_url: str | None, now: datetime) -> int:
         return 0
     claimed = (
         await Outbox.update({Outbox.sent_at: now})
-        .where((Outbox.channel == Channel.EMAIL) & Outbox.sent_at.is_null())
+        .where((Outbox.channel == Channel.EMAIL) & Outbox.sent_at.is_null() & (Outbox.attempts < MAX_ATTEMPTS))
         .returning(Outbox.id)
     )
     if not claimed:
@@ -61,8 +61,27 @@ async def deliver_email(smtp_url: str | None, now: datetime) -> int:
         messages.append(message)
     try:
         await asyncio.to_thread(_send, smtp_url, messages)
-    except (OSError, smtplib.SMTPException):
+    except (OSError, smtplib.SMTPException) as exc:
         log.exception("e-mail delivery failed; %s message(s) will be retried", len(ids))
-        await Outbox.update({Outbox.sent_at: None}).where(Outbox.id.is_in(ids))
+        await record_failure(ids, exc)
         return 0
     return len(messages)
+
+
+#: Failed deliveries of one e-mail before it is left failed (通知's 重新发送 queues it again).
+MAX_ATTEMPTS = 3
+#: The longest delivery error kept (the SMTP server's reply can be long).
+ERROR_MAX = 500
+
+
+async def record_failure(ids: list[int], exc: BaseException) -> None:
+    """Gives claimed rows back unsent, keeping why (for the operator console's 通知) and counting the try; after
+    MAX_ATTEMPTS failed tries a row stays failed until an operator sends it again."""
+    error = (" ".join(str(exc).split()) or type(exc).__name__)[:ERROR_MAX]
+    await Outbox.update(
+        {
+            Outbox.sent_at: None,
+            Outbox.last_error: f"{type(exc).__name__}: {error}",
+            Outbox.attempts: Outbox.attempts + 1,
+        }
+    ).where(Outbox.id.is_in(ids))
