@@ -20,17 +20,25 @@ catalogs: $(VENV)/.installed
 
 # Demo mode (SPEC.md §11): the development key, the sandbox gateway and a banner on every page.
 run: export CONSOLE_DEMO = 1
-run: install
+run: install system-deps
 	$(CONSOLE) migrate
 	$(CONSOLE) demo
 	@echo "Open http://127.0.0.1:8000/ and sign in with a demo login above."
 	$(CONSOLE) serve --host 127.0.0.1 --port 8000
 
-# Debian's Chromium for the end-to-end tests and a CJK font so Chinese renders in screenshots.
+# Debian's packages, installed when missing: Chromium for the end-to-end tests, a CJK font so Chinese renders in
+# screenshots and PDFs, and Pango (with HarfBuzz's subsetter) that WeasyPrint lays out receipts and contracts with.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then \
+	@if ! command -v dpkg-query >/dev/null; then \
+		echo "system-deps: not a Debian system; install these yourself: $(SYSTEM_PACKAGES)"; exit 0; \
+	fi; \
+	missing=$$(for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "system-deps: installing" $$missing; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 # The unit suite runs twice: on SQLite (the default) and on a throwaway PostgreSQL server.

@@ -12,6 +12,7 @@ from web.ops.offline import OpsOfflineController
 from web.ops.partners import OpsPartnersController
 from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.orders.partner_pay import PartnerPayController
+from web.orders.receipts import ReceiptsController
 from web.packs.controllers import PacksController
 from web.pages.controllers import PagesController
 from web.plans.controllers import PlanController
@@ -28,6 +29,7 @@ ROUTES: list[ControllerRouterHandler] = [
     PlanController,
     OrdersController,
     PartnerPayController,  # /orders/partner-requests: 待代付订单 (合作伙伴代付 as a request)
+    ReceiptsController,  # /orders/{id}/receipt and receipt.pdf: 凭证 as a page and as a PDF
     PagesController,
     ChangeController,  # /plan/change: buying a plan from Basic, and changing a running plan's level
     RenewController,

@@ -30,6 +30,7 @@ from models.enums import (
 )
 from models.rules.money import format_datetime_cn, format_money
 from models.rules.periods import TERMS
+from models.services.receipts import has_receipt
 from web.i18n import HTML_LANG, _, current_locale, ngettext, pgettext
 from web.security import static_url
 
@@ -109,5 +110,6 @@ def install(env: Environment) -> None:
         locale=locale,
         html_lang=html_lang,
         static_url=static_url,
+        has_receipt=has_receipt,  # orders/_receipt_links.html: does the order have a receipt (凭证)
         **{value_set.__name__: value_set for value_set in VALUE_SETS},
     )

@@ -26,6 +26,7 @@ from web.i18n import _
 from web.orders.exports import CONTENT_TYPE, disposition, orders_csv
 from web.orders.listing import PAGE_SIZE, Filters, OrderListPage, history, page_number
 from web.orders.pages import OrderDetailPage, PayPage, UnpayablePage, VerifyPage, wrong_code_message
+from web.orders.pdf import pdf_response
 from web.rendering import is_htmx, page
 
 COUPON_UNUSABLE = N_("该优惠券不能用于此订单（已使用、已过期或未达到使用门槛）。")
@@ -333,11 +334,20 @@ class OrdersController(Controller):
 
     @get("/{order_id:str}/contract")
     async def contract(self, request: Request, account: Account, order_id: str, download: bool = False) -> Template:
+        """The contract as a printable page (orders/contract.html in the console's layout); ?download=true as a file."""
         order = await orders.get_for(account, order_id)
-        response = page(request, "orders/contract.html", {"account": account, "order": order})
+        context = {"account": account, "order": order, "layout": "base.html", "printing": False}
+        response = page(request, "orders/contract.html", context)
         if download:
             response.headers["Content-Disposition"] = f'attachment; filename="contract-{order_id}.html"'
         return response
+
+    @get("/{order_id:str}/contract.pdf")
+    async def contract_pdf(self, request: Request, account: Account, order_id: str) -> Response[bytes]:
+        """下载合同（PDF）: the same document in the print layout, laid out off the event loop (web/orders/pdf.py)."""
+        order = await orders.get_for(account, order_id)
+        context = {"account": account, "order": order, "layout": "print_base.html", "printing": True}
+        return await pdf_response(request, "orders/contract.html", context, f"contract-{order_id}.pdf")
 
 
 class SandboxGatewayController(Controller):
