@@ -11,12 +11,23 @@ from litestar.exceptions import NotAuthorizedException
 from models.records import Account
 from models.services.accounts import find_account
 from web import sessions
+from web.clock import TEST_CLOCK_KEY
 
 SESSION_KEY = sessions.ACCOUNT_KEY
 SIGNED_IN_AT = "signed_in_at"
 
 
 def provide_now(request: Request) -> datetime:
+    """Every request's `now`: in demo mode this browser's test clock (/demo/clock, web.clock.BrowserClock) if it
+    has one, else the server's clock (CONSOLE_NOW when pinned). Outside demo mode a stored test clock is ignored."""
+    settings = request.app.state.settings
+    if settings.demo:
+        return settings.clock.now_for(request.scope.get("session"))
+    return settings.clock.now()
+
+
+def server_now(request: Request) -> datetime:
+    """The server's clock, for what a test clock must not move: a session's age is real time."""
     return request.app.state.settings.clock.now()
 
 
@@ -31,7 +42,7 @@ def session_window(request: Request) -> tuple[datetime, datetime] | None:
 
 def _session_alive(request: Request) -> bool:
     window = session_window(request)
-    return window is not None and provide_now(request) <= window[1]
+    return window is not None and server_now(request) <= window[1]
 
 
 async def provide_account(request: Request) -> Account:
@@ -46,8 +57,9 @@ async def provide_account(request: Request) -> Account:
 
 def sign_in(request: Request, account_id: int) -> None:
     """A new session under a new key: a key known before signing in (fixation) is worthless after it."""
-    sessions.rotate(request)
-    request.set_session({SESSION_KEY: account_id, SIGNED_IN_AT: provide_now(request).isoformat()})
+    kept = {TEST_CLOCK_KEY: request.session[TEST_CLOCK_KEY]} if TEST_CLOCK_KEY in request.session else {}
+    sessions.rotate(request)  # a demo test clock set before signing in stays with the browser
+    request.set_session({**kept, SESSION_KEY: account_id, SIGNED_IN_AT: server_now(request).isoformat()})
 
 
 def sign_out(request: Request) -> None:
