@@ -5,6 +5,7 @@ from litestar.types import ControllerRouterHandler
 from web.account.controllers import AccountController
 from web.account.sessions import SessionsController
 from web.changes.controllers import ChangeController
+from web.demo.controllers import DemoController
 from web.ops.auth import OpsAuthController
 from web.ops.coupons import OpsCouponsController
 from web.ops.notifications import OpsNotificationsController
@@ -21,6 +22,7 @@ from web.tickets.controllers import TicketsController
 from web.unsubscribe.controllers import UnsubscribeController
 
 ROUTES: list[ControllerRouterHandler] = [
+    DemoController,  # /demo/clock: the test clock per browser, demo mode only (404 otherwise)
     PacksController,
     TicketsController,
     UnsubscribeController,
