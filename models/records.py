@@ -16,6 +16,7 @@ from models.enums import (
     CouponKind,
     LedgerKind,
     Level,
+    NotificationKind,
     OrderKind,
     OrderStatus,
     PartnerRequestState,
@@ -344,3 +345,16 @@ class CatalogVersion(_FromRow):
     created_at: datetime
     created_by: int | None
     request_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxMessage(_FromRow):
+    """A message of 消息中心 (an inbox row of the outbox)."""
+
+    id: int
+    kind: NotificationKind
+    subject: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+    order_id: str | None

@@ -24,6 +24,7 @@ from models.enums import (
     CouponKind,
     LedgerKind,
     Level,
+    NotificationKind,
     OrderKind,
     OrderStatus,
     PartnerRequestState,
@@ -272,6 +273,29 @@ class Outbox(Table):
     sent_at = Timestamptz(null=True, default=None)
     last_error = Text(default="")  # why the last e-mail delivery failed ("" if none did)
     attempts = Integer(default=0)  # failed e-mail deliveries since it was (re)queued
+    # 消息中心 (issue 15): what it is about, the order it links to, when the account read it (inbox rows only).
+    kind = Varchar(length=16, default=NotificationKind.OTHER, choices=NotificationKind)
+    order_id = Varchar(length=32, null=True, default=None)  # a plain value: a message never blocks an order
+    read_at = Timestamptz(null=True, default=None)
+
+
+class NotificationPreference(Table):
+    """通知设置 (issue 15): per account and kind, whether it also goes by e-mail (no row: inbox only)."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
+    kind = Varchar(length=16, choices=NotificationKind)
+    email = Boolean(default=False)
+    unique_key = Varchar(length=40, unique=True)  # f"{account}:{kind}"
+
+
+class ReminderSent(Table):
+    """Each reminder of the scheduled job once (issue 15): whoever inserts its key sends it, in the same transaction
+    as the notifications. Keys: f"{period}:end-{30|7|1}", f"{period}:charge-{YYYY-MM-DD}"."""
+
+    id = Serial(primary_key=True)
+    unique_key = Varchar(length=48, unique=True)
+    created_at = Timestamptz()
 
 
 class WebSession(Table):
@@ -382,4 +406,6 @@ ALL_TABLES = [
     Operator,
     AuditEntry,
     CatalogVersion,
+    NotificationPreference,
+    ReminderSent,
 ]

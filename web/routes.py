@@ -6,12 +6,15 @@ from web.account.controllers import AccountController
 from web.account.sessions import SessionsController
 from web.changes.controllers import ChangeController
 from web.demo.controllers import DemoController
+from web.orders.controllers import OrdersController, SandboxGatewayController
+from web.ops.audit import OpsAuditController
 from web.ops.auth import OpsAuthController
+from web.ops.catalog import OpsCatalogController
 from web.ops.coupons import OpsCouponsController
 from web.ops.notifications import OpsNotificationsController
 from web.ops.offline import OpsOfflineController
 from web.ops.partners import OpsPartnersController
-from web.orders.controllers import OrdersController, SandboxGatewayController
+from web.ops.top_ups import OpsTopUpsController
 from web.orders.partner_pay import PartnerPayController
 from web.orders.receipts import ReceiptsController
 from web.packs.controllers import PacksController
@@ -37,6 +40,9 @@ ROUTES: list[ControllerRouterHandler] = [
     RenewController,
     OpsAuthController,  # /ops: the operator console's sign-in (运营控制台; web/ops/guard.py for the rest)
     OpsPartnersController,  # /ops/partners: 合作伙伴
+    OpsTopUpsController,  # /ops/top-ups: 余额充值
+    OpsAuditController,  # /ops/audit: 操作日志
+    OpsCatalogController,  # /ops/catalog: 价格目录 (versioned prices)
     OpsCouponsController,  # /ops/coupons: 优惠券 (grant, list, 作废)
     OpsOfflineController,  # /ops/offline-orders: 线下合同订单 (确认到账, 驳回)
     OpsNotificationsController,  # /ops/notifications: 通知 (the outbox, 重新发送)

@@ -47,6 +47,8 @@ class Catalog:
     yearly_discount: Decimal = Decimal("0")
     pack_tickets: int = 10
     standard_monthly_tickets: int = 30
+    #: The catalog version (CatalogVersion.id) these prices are; 1 is SPEC.md §2's, in force from the beginning.
+    version: int = 1
 
     def __post_init__(self) -> None:
         for name in (
@@ -55,6 +57,7 @@ class Catalog:
             "pack_price_fen",
             "pack_tickets",
             "standard_monthly_tickets",
+            "version",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -16,11 +16,12 @@ from models.enums import Level, OrderKind, OrderStatus, PeriodStatus
 from models.records import Account, Order
 from models.rules import quota as quota_rules
 from models.rules.money import format_datetime_cn, format_money, to_fen
-from models.rules.pricing import PACK_MAX, PACK_MIN, pack_price
+from models.rules.pricing import PACK_MAX, PACK_MIN, Catalog, pack_price
+from models.services import catalog as catalogs
 from models.services import orders
 from models.services.errors import N_, Conflict, DomainError
 from models.services.notifications import notify
-from models.services.plans import CATALOG, PlanState, plan_state
+from models.services.plans import PlanState, plan_state
 from models.services.purchase import buyer_refusal
 from models.tables import SupportOrder
 
@@ -65,8 +66,9 @@ def parse_count(value: object) -> int:
     return count
 
 
-def price_fen(count: int) -> int:
-    return to_fen(pack_price(count, CATALOG))
+def price_fen(count: int, catalog: Catalog | None = None) -> int:
+    """The price of `count` packs in `catalog` (default: the one the request's plan_state priced with)."""
+    return to_fen(pack_price(count, catalog or catalogs.in_use()))
 
 
 async def not_standard(state: PlanState) -> NotStandard | None:
@@ -101,29 +103,29 @@ class PackOffer:
 
     @property
     def unit_fen(self) -> int:
-        return CATALOG.pack_price_fen
+        return self.state.catalog.pack_price_fen
 
     @property
     def monthly_tickets(self) -> int:
-        return CATALOG.standard_monthly_tickets
+        return self.state.catalog.standard_monthly_tickets
 
     @property
     def tickets_per_pack(self) -> int:
-        return CATALOG.pack_tickets
+        return self.state.catalog.pack_tickets
 
     @property
     def tickets_added(self) -> int | None:
-        return None if self.count is None else self.count * CATALOG.pack_tickets
+        return None if self.count is None else self.count * self.state.catalog.pack_tickets
 
     @property
     def quota_after(self) -> int | None:
         if self.count is None or self.state.quota is None:
             return None
-        return quota_rules.monthly_quota(self.state.level, self.state.packs_this_month + self.count, CATALOG)
+        return quota_rules.monthly_quota(self.state.level, self.state.packs_this_month + self.count, self.state.catalog)
 
     @property
     def amount(self) -> Decimal | None:
-        return None if self.count is None else pack_price(self.count, CATALOG)
+        return None if self.count is None else pack_price(self.count, self.state.catalog)
 
 
 async def offer(account: Account, raw_count: object, now: datetime) -> PackOffer:
@@ -138,7 +140,7 @@ async def offer(account: Account, raw_count: object, now: datetime) -> PackOffer
     except DomainError as exc:
         result.error = exc
         return result
-    result.amount_fen = price_fen(result.count)
+    result.amount_fen = price_fen(result.count, state.catalog)
     return result
 
 
@@ -151,15 +153,17 @@ async def place(account: Account, raw_count: object, request_key: str | None, no
         refused = await not_standard(state) or await buyer_refusal(account)
         if refused:
             raise refused
-        order_id, _ = await orders.create_order(
+        order_id, created = await orders.create_order(
             account=account,
             kind=OrderKind.PACK,
             now=now,
             pack_count=count,
-            list_fen=price_fen(count),
+            list_fen=price_fen(count, state.catalog),
             request_key=request_key,
             quoted_at=now,
         )
+        if created:
+            await catalogs.stamp_order(order_id, state.catalog)
     return order_id
 
 
@@ -173,7 +177,7 @@ async def precheck(order: Order, now: datetime) -> None:
 async def fulfil(order: Order, now: datetime) -> None:
     """Nothing to create: the paid order itself raises this month's quota. The buyer is told the new quota."""
     state = await plan_state(order.partner, now)  # the order is already paid here, so it counts
-    added = order.pack_count * CATALOG.pack_tickets
+    added = order.pack_count * state.catalog.pack_tickets
     await notify(
         order.account,
         "工单增购包已生效",

@@ -12,12 +12,15 @@ from models.records import Plan as PlanRecord
 from models.rules import quota as quota_rules
 from models.rules.money import to_decimal, to_fen
 from models.rules.periods import natural_month
-from models.rules.pricing import Catalog, list_price
+from models.rules.pricing import DEFAULT_CATALOG, Catalog, list_price
 from models.rules.proration import Charge as ChargeView
 from models.rules.proration import PeriodView
+from models.services import catalog as catalogs
 from models.tables import Charge, Period, Plan, SupportOrder, Ticket
 
-CATALOG = Catalog()
+#: Deprecated: version 1's prices, for code not yet moved to `state.catalog` / `catalogs.catalog_at(now)`
+#: (models/services/changes.py until its owner switches). Prices come from the versioned catalog now.
+CATALOG = DEFAULT_CATALOG
 
 
 @dataclass
@@ -39,6 +42,14 @@ class PlanState:
     packs_this_month: int = 0
     month_end: datetime | None = None
     views: list[PeriodView] = field(default_factory=list)  # current + upcoming, for the money rules
+    # The price catalog in force at the state's `now` (what new orders are priced with), and every version, so a
+    # quote made earlier is re-priced with the catalog of its own time (`catalog_at`).
+    catalog: Catalog = DEFAULT_CATALOG
+    versions: catalogs.Versions = field(default_factory=catalogs.Versions)
+
+    def catalog_at(self, at: datetime) -> Catalog:
+        """The catalog in force at `at` (a quote's time): the newest version with effective_at <= at."""
+        return self.versions.at(at)
 
     @property
     def valid_from(self) -> datetime | None:
@@ -52,7 +63,7 @@ class PlanState:
     @property
     def pack_tickets(self) -> int:
         """Extra technical tickets this month from paid add-on packs."""
-        return self.packs_this_month * CATALOG.pack_tickets
+        return self.packs_this_month * self.catalog.pack_tickets
 
     @property
     def tickets_left(self) -> int | None:
@@ -84,9 +95,9 @@ async def period_views(periods: list[PeriodRecord]) -> list[PeriodView]:
     return views
 
 
-def list_price_fen(level: str, months: int) -> int:
-    """The list price of a term (purchase and renewal alike), in fen."""
-    return to_fen(list_price(level, months, CATALOG))
+def list_price_fen(level: str, months: int, catalog: Catalog) -> int:
+    """The list price of a term (purchase and renewal alike) in the catalog given, in fen."""
+    return to_fen(list_price(level, months, catalog))
 
 
 async def get_period(period_id: int | None) -> PeriodRecord:
@@ -176,9 +187,12 @@ async def plan_state(partner_id: int, now: datetime) -> PlanState:
         auto_renew_payer=plan.auto_renew_payer if plan else None,
         auto_renew_payer_login=row["payer_login"] if row and row["payer_partner"] == partner_id else None,
         views=await period_views(([current] if current else []) + upcoming),
+        versions=await catalogs.versions(),
     )
+    state.catalog = state.versions.at(now)
+    catalogs.use(state.catalog)
     state.packs_this_month = await packs_in_month(partner_id, now)
-    state.quota = quota_rules.monthly_quota(level, state.packs_this_month, CATALOG)
+    state.quota = quota_rules.monthly_quota(level, state.packs_this_month, state.catalog)
     state.tickets_used = await technical_tickets_in_month(partner_id, now)
     state.month_end = natural_month(now)[1]
     return state

@@ -11,7 +11,8 @@ from models.records import Account, Order
 from models.rules.eligibility import ALREADY_HAS_PLAN, COMPANY_MISMATCH, MAIN_NOT_CERTIFIED, purchase_refusal
 from models.rules.money import to_decimal
 from models.rules.periods import is_valid_term, purchase_period
-from models.rules.pricing import PAID_LEVELS
+from models.rules.pricing import PAID_LEVELS, Catalog
+from models.services import catalog as catalogs
 from models.services import orders
 from models.services.accounts import get_account, main_account_of
 from models.services.errors import N_, Conflict, DomainError
@@ -64,8 +65,9 @@ def check_choice(level: str, months: int | None) -> None:
         raise DomainError(N_("请选择时长：1至11个月，或1至3年。"), field="months")
 
 
-def price(level: str, months: int) -> int:
-    return list_price_fen(level, months)
+def price(level: str, months: int, catalog: Catalog | None = None) -> int:
+    """The list price in fen, in `catalog` (default: the one the request's plan_state priced with)."""
+    return list_price_fen(level, months, catalog or catalogs.in_use())
 
 
 async def pending_purchase(partner_id: int) -> Order | None:
@@ -89,16 +91,19 @@ async def place(account: Account, level: str, months: int, request_key: str | No
         pending = await pending_purchase(account.partner)
         if pending is not None:
             raise Conflict(PENDING_PURCHASE, order=pending.id)
-        order_id, _ = await orders.create_order(
+        catalog = await catalogs.catalog_at(now)
+        order_id, created = await orders.create_order(
             account=account,
             kind=OrderKind.PURCHASE,
             now=now,
             level=level,
             months=months,
-            list_fen=price(level, months),
+            list_fen=price(level, months, catalog),
             request_key=request_key,
             quoted_at=now,
         )
+        if created:
+            await catalogs.stamp_order(order_id, catalog)
     return order_id
 
 
@@ -126,6 +131,6 @@ def preview_period(now: datetime, months: int) -> tuple[datetime, datetime]:
     return purchase_period(now, months)
 
 
-def amount(level: str, months: int) -> Decimal:
+def amount(level: str, months: int, catalog: Catalog | None = None) -> Decimal:
     """The list price the change page previews and the order charges (one rule for both)."""
-    return to_decimal(price(level, months))
+    return to_decimal(price(level, months, catalog))

@@ -18,6 +18,8 @@ from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.rules.money import format_datetime_cn, to_decimal
 from models.rules.periods import is_valid_term, renewal_period, to_beijing
+from models.rules.pricing import Catalog
+from models.services import catalog as catalogs
 from models.services import orders, plans
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError, NotFound
@@ -65,9 +67,10 @@ def check_term(months: int | None) -> int:
     return months
 
 
-def price_fen(level: str, months: int) -> int:
-    """Monthly price × months (12 × for a year, less the catalog's yearly discount, none by default)."""
-    return list_price_fen(level, months)
+def price_fen(level: str, months: int, catalog: Catalog | None = None) -> int:
+    """Monthly price × months (12 × for a year, less the catalog's yearly discount, none by default), in
+    `catalog` (default: the one the request's plan_state priced with, i.e. the catalog in force now)."""
+    return list_price_fen(level, months, catalog or catalogs.in_use())
 
 
 @dataclass(frozen=True)
@@ -80,22 +83,31 @@ class RenewalQuote:
     start: datetime
     end: datetime
     amount_fen: int
+    catalog_version: int = 1  # the price catalog version `amount_fen` is from
 
     @property
     def amount(self) -> Decimal:
         return to_decimal(self.amount_fen)
 
 
-def quote_for(last: PeriodRecord, months: int) -> RenewalQuote:
-    """Renewing the chain whose last period is `last`."""
-    return quote_after(last.end, last.level, months)
+def quote_for(last: PeriodRecord, months: int, catalog: Catalog | None = None) -> RenewalQuote:
+    """Renewing the chain whose last period is `last`, at `catalog`'s prices (default: the catalog the request's
+    plan_state priced with, the one in force now)."""
+    return quote_after(last.end, last.level, months, catalog)
 
 
-def quote_after(end: datetime, level: str, months: int) -> RenewalQuote:
+def quote_after(end: datetime, level: str, months: int, catalog: Catalog | None = None) -> RenewalQuote:
     """A renewal for `months` at `level` of a chain that ends at `end`."""
+    catalog = catalog or catalogs.in_use()
     start, new_end = renewal_period(end, months)
     return RenewalQuote(
-        level=level, months=months, current_end=end, start=start, end=new_end, amount_fen=price_fen(level, months)
+        level=level,
+        months=months,
+        current_end=end,
+        start=start,
+        end=new_end,
+        amount_fen=price_fen(level, months, catalog),
+        catalog_version=catalog.version,
     )
 
 
@@ -179,7 +191,7 @@ async def place(
             raise refused
         order_id = await open_order(
             account,
-            quote_for(last, months),
+            quote_for(last, months, state.catalog),
             last,
             now,
             request_key=key,
@@ -198,7 +210,7 @@ async def open_order(
     method: str = "",
 ) -> str:
     """The pending renewal order of the chain's last period at the quoted price (inside the caller's transaction)."""
-    order_id, _ = await orders.create_order(
+    order_id, created = await orders.create_order(
         account=account,
         kind=OrderKind.RENEWAL,
         now=now,
@@ -211,6 +223,8 @@ async def open_order(
         auto=auto,
         method=method,
     )
+    if created:
+        await catalogs.stamp_version(order_id, quote.catalog_version)
     return order_id
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.enums import Level, Severity
-from models.rules.pricing import monthly_price
+from models.rules.pricing import Catalog, monthly_price
 from models.rules.quota import monthly_quota
 from models.rules.service_items import (
     COMPARED_LEVELS,
@@ -19,7 +19,7 @@ from models.rules.service_items import (
     changed_items,
     compared_items,
 )
-from models.services.plans import CATALOG
+from models.services.catalog import in_use
 from web.i18n import _, ngettext
 from web.template_globals import level_name, money
 
@@ -78,7 +78,7 @@ def key_facts(level: str) -> tuple[str, ...]:
     if level == Level.BASIC:
         return (_("仅业务类支持（7x24小时 工单、电话）"),)
     facts = [_("生产系统不可用：%(minutes)s分钟内响应", minutes=RESPONSE_MINUTES[level][Severity.DOWN])]
-    tickets = monthly_quota(level, 0, CATALOG)
+    tickets = monthly_quota(level, 0, in_use())
     if tickets is None:
         facts.append(_("技术类工单：不限数量"))
     else:
@@ -96,9 +96,10 @@ def key_facts(level: str) -> tuple[str, ...]:
     return tuple(facts)
 
 
-def monthly_price_label(level: str) -> str:
-    """The list price of a month of `level`, as a card shows it for a level that is not being priced."""
-    return _("%(amount)s/月", amount=money(monthly_price(level, CATALOG)))
+def monthly_price_label(level: str, catalog: Catalog | None = None) -> str:
+    """The list price of a month of `level`, as a card shows it for a level that is not being priced: in the
+    catalog given, else the one the request's plan_state priced with (the catalog in force now)."""
+    return _("%(amount)s/月", amount=money(monthly_price(level, catalog or in_use())))
 
 
 def comparison(current: str) -> Comparison:

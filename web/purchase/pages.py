@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from models.enums import Level
 from models.rules.periods import is_valid_term
+from models.rules.pricing import Catalog
+from models.services import catalog as catalogs
 from models.services import purchase
 from models.services.errors import DomainError
 from web.changes.levels import (
@@ -53,13 +55,15 @@ class PurchasePage:
         refusal: str | None = None,
         request_key: str = "",
     ) -> PurchasePage:
-        """The amount and period when the choice is sound; `errors` may also hold the agreement's (规格确认)."""
+        """The amount and period when the choice is sound; `errors` may also hold the agreement's (规格确认).
+        Prices are the catalog the request's plan_state read for `now` (every caller asks purchase.refusal first)."""
+        catalog = catalogs.in_use()
         start: datetime | None = None
         end: datetime | None = None
         amount: Decimal | None = None
         if months is not None and not any(name in errors for name in CHOICE_FIELDS):
             start, end = purchase.preview_period(now, months)
-            amount = purchase.amount(level, months)
+            amount = purchase.amount(level, months, catalog)
         return cls(
             level=level,
             months=months,
@@ -67,7 +71,7 @@ class PurchasePage:
             amount=amount,
             start=start,
             end=end,
-            cards=_cards(level, months, previewed=amount is not None),
+            cards=_cards(level, months, catalog, previewed=amount is not None),
             previewed_months=months if amount is not None else None,
             comparison=comparison(Level.BASIC),
             refusal=refusal,
@@ -75,7 +79,7 @@ class PurchasePage:
         )
 
 
-def _cards(level: str, months: int | None, *, previewed: bool) -> tuple[LevelCard, ...]:
+def _cards(level: str, months: int | None, catalog: Catalog, *, previewed: bool) -> tuple[LevelCard, ...]:
     """Each paid level with what it costs for the chosen term (its monthly price while the term is not one on
     offer); when the preview shows an amount, the levels it was not computed for are marked."""
     term_ok = months is not None and is_valid_term(months)
@@ -84,9 +88,13 @@ def _cards(level: str, months: int | None, *, previewed: bool) -> tuple[LevelCar
             value=paid,
             label=level_name(paid),
             price=(
-                _("%(amount)s / %(term)s", amount=money(purchase.amount(paid, months)), term=term_label(months))
+                _(
+                    "%(amount)s / %(term)s",
+                    amount=money(purchase.amount(paid, months, catalog)),
+                    term=term_label(months),
+                )
                 if term_ok and months is not None
-                else monthly_price_label(paid)
+                else monthly_price_label(paid, catalog)
             ),
             facts=key_facts(paid),
             unpreviewed=previewed and paid != level,

@@ -62,7 +62,9 @@ class RenewalPage:
         last = info.last
         if last is None or info.refusal:  # the page says why there is nothing to choose; no field errors
             errors = {}
-        quote = renewal.quote_for(last, months) if last and not errors and months is not None else None
+        quote = (
+            renewal.quote_for(last, months, info.state.catalog) if last and not errors and months is not None else None
+        )
         if refused is not None and last is not None and info.refusal is None:
             errors = error_dict(refused, "months")
         return cls(
