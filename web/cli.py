@@ -103,6 +103,13 @@ async def cmd_create_member(args: argparse.Namespace, settings: Settings) -> Non
     print(f"created member account {args.login} under {args.partner}")
 
 
+async def cmd_create_operator(args: argparse.Namespace, settings: Settings) -> None:
+    from models.services.operators import create_operator
+
+    await create_operator(args.login, args.password, settings.clock.now())
+    print(f"created operator {args.login} (sign in at /ops/login)")
+
+
 async def cmd_certify(args: argparse.Namespace, settings: Settings) -> None:
     from models.services.accounts import certify
 
@@ -268,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     member.add_argument("--phone", required=True)
     member.add_argument("--email", required=True)
     member.set_defaults(run=cmd_create_member)
+    operator = account.add_parser("create-operator", help="create an operator (运营控制台, /ops/login)")
+    operator.add_argument("login")
+    operator.add_argument("--password", required=True)
+    operator.set_defaults(run=cmd_create_operator)
     certify = account.add_parser("certify", help="mark a partner certified (Service Partner Program)")
     certify.add_argument("login")
     certify.add_argument("--revoke", action="store_true")

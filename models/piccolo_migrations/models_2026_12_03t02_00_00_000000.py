@@ -23,7 +23,8 @@ AUDIT_ENTRY = (
     "\"action\" VARCHAR(32) NOT NULL DEFAULT '', "
     '"account" INTEGER NULL REFERENCES "account" ("id") ON DELETE RESTRICT ON UPDATE CASCADE DEFAULT null, '
     '"order_id" VARCHAR(32) NULL DEFAULT null, "reason" TEXT NOT NULL DEFAULT \'\', '
-    '"detail" TEXT NOT NULL DEFAULT \'\', "created_at" TIMESTAMPTZ NOT NULL)'
+    '"detail" TEXT NOT NULL DEFAULT \'\', "request_key" VARCHAR(64) UNIQUE NULL DEFAULT null, '
+    '"created_at" TIMESTAMPTZ NOT NULL)'
 )
 
 

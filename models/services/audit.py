@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from piccolo.query.methods.select import Select
+
 from models.enums import AuditAction
 from models.records import AuditEntry, Operator
 from models.tables import AuditEntry as AuditEntryTable
@@ -30,8 +32,10 @@ async def record(
     order_id: str | None = None,
     reason: str = "",
     detail: str = "",
+    request_key: str | None = None,
 ) -> None:
-    """Inserts one audit row. Runs inside the caller's write transaction (see the module's docstring)."""
+    """Inserts one audit row. Runs inside the caller's write transaction (see the module's docstring).
+    `request_key` (unique) marks a write a resubmitted form must not repeat: see `find_by_key`."""
     await AuditEntryTable.insert(
         AuditEntryTable(
             operator=operator.id,
@@ -40,8 +44,23 @@ async def record(
             order_id=order_id,
             reason=reason,
             detail=detail,
+            request_key=request_key,
             created_at=now,
         )
+    )
+
+
+async def find_by_key(request_key: str) -> AuditEntry | None:
+    """The entry a form with this one-time key already made, if any."""
+    rows = await _select().where(AuditEntryTable.request_key == request_key).limit(1)
+    return AuditEntry.from_row(rows[0]) if rows else None
+
+
+def _select() -> Select:
+    return AuditEntryTable.select(
+        *AuditEntryTable.all_columns(),
+        AuditEntryTable.operator.login.as_alias("operator_login"),
+        AuditEntryTable.account.login.as_alias("account_login"),
     )
 
 
@@ -82,11 +101,7 @@ async def entries(
     if until is not None:
         where.append(AuditEntryTable.created_at < until)
     count = AuditEntryTable.count()
-    query = AuditEntryTable.select(
-        *AuditEntryTable.all_columns(),
-        AuditEntryTable.operator.login.as_alias("operator_login"),
-        AuditEntryTable.account.login.as_alias("account_login"),
-    )
+    query = _select()
     for condition in where:
         count = count.where(condition)
         query = query.where(condition)

@@ -6,10 +6,12 @@ from datetime import datetime
 
 from models.db import write_transaction
 from models.enums import LedgerKind
-from models.services import accounts, ledger
+from models.services import accounts, ledger, operators
 from models.tables import Account as AccountTable
 
 PASSWORD = "demo-pass-2026"
+#: The demo operator (运营控制台, /ops/login), with the same password.
+DEMO_OPERATOR = "ops-admin"
 BALANCE_FEN = 10_000_000  # ¥100,000.00
 
 # (login, main login or None, company, certified, phone, email, what it shows)
@@ -75,4 +77,8 @@ async def load_demo(now: datetime) -> list[tuple[str, str]]:
             account_id = await accounts.create_member(login, main, PASSWORD, company, phone, email, now)
         async with write_transaction():
             await ledger.credit(account_id, BALANCE_FEN, now, kind=LedgerKind.TOP_UP, note="demo")
-    return [(login, description) for login, *_, description in DEMO_ACCOUNTS]
+    if await operators.operator_by_login(DEMO_OPERATOR) is None:
+        await operators.create_operator(DEMO_OPERATOR, PASSWORD, now)
+    return [(login, description) for login, *_, description in DEMO_ACCOUNTS] + [
+        (DEMO_OPERATOR, "operator (运营控制台: sign in at /ops/login)")
+    ]

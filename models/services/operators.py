@@ -95,3 +95,11 @@ async def operator_by_login(login: str) -> Operator | None:
 async def all_operators() -> list[Operator]:
     rows = await OperatorTable.select(OperatorTable.id, OperatorTable.login).order_by(OperatorTable.login)
     return [Operator.from_row(row) for row in rows]
+
+
+async def find_any_operator(operator_id: int) -> Operator | None:
+    """The operator with this id, disabled or not (the log names operators who no longer sign in)."""
+    row = (
+        await OperatorTable.select(OperatorTable.id, OperatorTable.login).where(OperatorTable.id == operator_id).first()
+    )
+    return Operator.from_row(row) if row else None
