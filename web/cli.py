@@ -12,8 +12,6 @@ import sqlite3
 import sys
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
@@ -124,13 +122,6 @@ def _amount(text: str) -> int:
         raise CliError(f"bad amount {text!r}: {exc}") from exc
 
 
-def _yuan(text: str, option: str) -> Decimal:
-    try:
-        return parse_amount(text)
-    except AmountError as exc:
-        raise CliError(f"bad {option} {text!r}: {exc}") from exc
-
-
 async def cmd_top_up(args: argparse.Namespace, settings: Settings) -> None:
     from models.db import write_transaction
     from models.enums import LedgerKind
@@ -158,49 +149,39 @@ async def cmd_messages(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def cmd_coupon_grant(args: argparse.Namespace, settings: Settings) -> None:
-    from models.rules.periods import BEIJING
+    """The rules of the operator console's 优惠券 (models.services.coupons.grant_by), with its audit row."""
+    from models.enums import CouponKind
     from models.services import coupons
-    from models.services.accounts import account_by_login
+    from models.services.cli_operator import command_line_operator
 
-    account = await account_by_login(args.login)
-    expires = None
-    if args.expires:
-        try:
-            expires = datetime.fromisoformat(args.expires)
-        except ValueError as exc:
-            raise CliError(f"bad --expires {args.expires!r}: use a date like 2024-12-31") from exc
-        if expires.tzinfo is None:  # a plain date ends at the end of that Beijing day
-            expires = (
-                expires.replace(hour=23, minute=59, second=59, tzinfo=BEIJING)
-                if len(args.expires) == 10
-                else expires.replace(tzinfo=BEIJING)
-            )
-        try:
-            expires.astimezone(UTC)  # stored in UTC: the first and last moments of the calendar have none
-        except OverflowError as exc:
-            raise CliError(f"bad --expires {args.expires!r}: the date is out of range") from exc
-    if args.voucher is not None:
-        coupon_id = await coupons.grant(
-            account.id,
-            settings.clock.now(),
-            voucher=_yuan(args.voucher, "--voucher"),
-            minimum=_yuan(args.minimum, "--minimum") if args.minimum else None,
-            expires_at=expires,
-        )
-    else:
-        try:
-            rate = Decimal(args.discount)
-        except InvalidOperation as exc:
-            raise CliError(f"bad --discount {args.discount!r}: give a rate like 0.9") from exc
-        coupon_id = await coupons.grant(account.id, settings.clock.now(), rate=rate, expires_at=expires)
-    print(f"granted coupon {coupon_id} to {args.login}")
+    now = settings.clock.now()
+    voucher = args.voucher is not None
+    wanted = coupons.GrantRequest(
+        login=args.login,
+        kind=CouponKind.VOUCHER if voucher else CouponKind.DISCOUNT,
+        amount=args.voucher or "",
+        minimum=(args.minimum or "") if voucher else "",
+        rate="" if voucher else args.discount,
+        expires=args.expires or "",
+    )
+    coupons.check_grant(wanted, now)  # a bad option is refused before anything is written
+    granted = await coupons.grant_by(await command_line_operator(now, args.operator), wanted, now)
+    print(f"granted coupon {granted.coupon.id} to {granted.login}")
 
 
 async def cmd_confirm_offline(args: argparse.Namespace, settings: Settings) -> None:
-    from models.services.payments import confirm_offline
+    """确认到账 as on the operator console's 线下合同订单 (models.services.offline_payments.confirm)."""
+    from models.services import offline_payments
+    from models.services.cli_operator import command_line_operator
 
-    order = await confirm_offline(args.order_id, settings.clock.now())
-    print(f"order {order.id}: {order.status}")
+    now = settings.clock.now()
+    reference = offline_payments.check_reference(args.reference)
+    await offline_payments.waiting_order(args.order_id)  # an unknown order is refused before anything is written
+    done = await offline_payments.confirm(
+        await command_line_operator(now, args.operator), args.order_id, reference, now
+    )
+    again = " (already confirmed with this reference)" if done.replay else ""
+    print(f"order {done.order.id}: {done.order.status}{again}")
 
 
 async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> None:
@@ -302,11 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument("--discount", help="rate, e.g. 0.9")
     grant.add_argument("--minimum", help="a voucher's minimum order amount, in yuan")
     grant.add_argument("--expires", help="last valid date (Beijing), e.g. 2024-12-31")
+    grant.add_argument("--operator", help="the operator the audit log names (default: the built-in 'cli')")
     grant.set_defaults(run=cmd_coupon_grant)
 
     order_cmds = sub.add_parser("orders", help="orders").add_subparsers(dest="action", required=True)
     confirm = order_cmds.add_parser("confirm-offline", help="confirm that a contract order's payment arrived")
     confirm.add_argument("order_id")
+    confirm.add_argument("--reference", default="offline", help="the payment's reference (bank transfer id)")
+    confirm.add_argument("--operator", help="the operator the audit log names (default: the built-in 'cli')")
     confirm.set_defaults(run=cmd_confirm_offline)
 
     payment_cmds = sub.add_parser("payments", help="online payments").add_subparsers(dest="action", required=True)

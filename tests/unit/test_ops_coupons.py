@@ -251,3 +251,19 @@ async def test_a_partner_session_gets_404_and_a_post_without_csrf_is_refused(cli
     await ops_client(client, clock)
     no_token = await client.post("/ops/coupons", data={"login": BUYER, "kind": "voucher", "amount": "5"})
     assert no_token.status_code == 403 and await Coupon.count() == 0
+
+
+async def test_the_command_line_grants_through_the_same_service(db, demo, clock):
+    from tests.unit.test_cli import cli
+
+    granted = cli(db, "coupon", "grant", BUYER, "--voucher", "50", "--minimum", "500", "--expires", "2099-01-31")
+    assert granted.returncode == 0 and f"to {BUYER}" in granted.stdout, granted.stderr
+    past = cli(db, "coupon", "grant", BUYER, "--discount", "0.9", "--expires", "2000-01-01")
+    assert past.returncode == 2 and past.stderr.count("\n") == 1
+    [coupon] = await Coupon.select()
+    assert coupon["amount_fen"] == 5_000 and coupon["min_amount_fen"] == 50_000
+    [row] = await audit_rows(AuditAction.GRANT_COUPON)
+    assert f"优惠券 #{coupon['id']}" in row["detail"]
+    assert await find_operator(row["operator"]) is None  # the built-in `cli` operator cannot sign in
+    named = cli(db, "coupon", "grant", BUYER, "--voucher", "5", "--operator", "nobody-here")
+    assert named.returncode == 2 and "nobody-here" in named.stderr and await Coupon.count() == 1
