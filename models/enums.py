@@ -258,3 +258,30 @@ DELIVERY_STATE_NAMES: dict[str, str] = {
     DeliveryState.SENT: N_("邮件已发送"),
     DeliveryState.FAILED: N_("邮件发送失败"),
 }
+
+
+class NotificationKind(StrEnum):
+    """What a notification is about (消息中心, 通知设置; SPEC.md §16). `other` is inbox only, not a setting."""
+
+    REMINDER = "reminder"  # 到期与续费提醒: 30/7/1 days before the end, before an auto-renew charge, after a failure
+    PAYMENT_RESULT = "payment_result"
+    REFUND = "refund"
+    PARTNER_REQUEST = "partner_request"  # 合作伙伴代付 requests and their outcome
+    OTHER = "other"
+
+
+#: The kinds an account chooses inbox only or also e-mail for (通知设置), in the page's order.
+NOTIFICATION_SETTING_KINDS = (
+    NotificationKind.REMINDER,
+    NotificationKind.PAYMENT_RESULT,
+    NotificationKind.REFUND,
+    NotificationKind.PARTNER_REQUEST,
+)
+
+NOTIFICATION_KIND_NAMES = {
+    NotificationKind.REMINDER: N_("到期与续费提醒"),
+    NotificationKind.PAYMENT_RESULT: N_("支付结果"),
+    NotificationKind.REFUND: N_("退款"),
+    NotificationKind.PARTNER_REQUEST: N_("合作伙伴代付申请"),
+    NotificationKind.OTHER: N_("其他通知"),
+}

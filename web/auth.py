@@ -12,6 +12,7 @@ from models.records import Account
 from models.services.accounts import find_account
 from web import sessions
 from web.clock import TEST_CLOCK_KEY
+from web.messages.pages import note_unread
 
 SESSION_KEY = sessions.ACCOUNT_KEY
 SIGNED_IN_AT = "signed_in_at"
@@ -52,6 +53,7 @@ async def provide_account(request: Request) -> Account:
         account = await find_account(account_id)
     if account is None:
         raise NotAuthorizedException("sign in")
+    await note_unread(request, account)  # the top bar's 消息中心 count, for a page that shows it
     return account
 
 

@@ -10,15 +10,41 @@ from datetime import datetime
 from email.message import EmailMessage
 from urllib.parse import urlparse
 
-from models.enums import Channel
+from models.enums import Channel, NotificationKind
 from models.records import Message
+from models.services.notification_settings import wants_email
 from models.tables import Outbox
 
 log = logging.getLogger("console.mail")
 
 
-async def notify(account_id: int, subject: str, body: str, now: datetime, channel: Channel = Channel.INBOX) -> None:
-    await Outbox.insert(Outbox(account=account_id, channel=channel, subject=subject, body=body, created_at=now))
+async def notify(
+    account_id: int,
+    subject: str,
+    body: str,
+    now: datetime,
+    channel: Channel = Channel.INBOX,
+    *,
+    kind: NotificationKind = NotificationKind.OTHER,
+    order_id: str | None = None,
+) -> None:
+    """An outbox row in the caller's transaction. An inbox message (消息中心) of a kind the account chose e-mail for
+    (通知设置) is also queued as an e-mail; verification codes go to their own channel only, never the inbox."""
+    channels = [channel]
+    if channel == Channel.INBOX and await wants_email(account_id, kind):
+        channels.append(Channel.EMAIL)
+    for to in channels:
+        await Outbox.insert(
+            Outbox(
+                account=account_id,
+                channel=to,
+                subject=subject,
+                body=body,
+                created_at=now,
+                kind=kind,
+                order_id=order_id,
+            )
+        )
 
 
 async def messages_for(account_id: int, limit: int = 100) -> list[Message]:
