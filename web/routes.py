@@ -6,6 +6,7 @@ from web.account.controllers import AccountController
 from web.account.sessions import SessionsController
 from web.changes.controllers import ChangeController
 from web.demo.controllers import DemoController
+from web.messages.controllers import MessagesController, NotificationSettingsController
 from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.ops.audit import OpsAuditController
 from web.ops.auth import OpsAuthController
@@ -26,6 +27,8 @@ from web.unsubscribe.controllers import UnsubscribeController
 
 ROUTES: list[ControllerRouterHandler] = [
     DemoController,  # /demo/clock: the test clock per browser, demo mode only (404 otherwise)
+    MessagesController,  # /messages: 消息中心
+    NotificationSettingsController,  # /settings/notifications: 通知设置
     PacksController,
     TicketsController,
     UnsubscribeController,
