@@ -18,7 +18,7 @@ from datetime import datetime
 from piccolo.columns.combination import Combinable
 
 from models.db import lock_partner, write_transaction
-from models.enums import AuditAction, OrderStatus, PaymentMethod
+from models.enums import AuditAction, NotificationKind, OrderStatus, PaymentMethod
 from models.records import Operator, Order
 from models.rules.money import format_datetime_cn, format_money
 from models.services import audit, orders, payments
@@ -177,6 +177,8 @@ async def reject(operator: Operator, order_id: str, reason: str, now: datetime) 
             f"订单 {order_id}（{format_money(order.due_fen, 'zh_CN')}）的线下合同付款已被驳回，订单已取消。"
             f"驳回原因：{reason}",
             now,
+            kind=NotificationKind.PAYMENT_RESULT,
+            order_id=order_id,
         )
         await audit.record(
             operator, AuditAction.REJECT_OFFLINE, now, account_id=order.account, order_id=order_id, reason=reason
