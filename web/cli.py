@@ -184,6 +184,35 @@ async def cmd_confirm_offline(args: argparse.Namespace, settings: Settings) -> N
     print(f"order {done.order.id}: {done.order.status}{again}")
 
 
+async def cmd_catalog_show(args: argparse.Namespace, settings: Settings) -> None:
+    """价格目录: the version in force now and the versions to come, one per line."""
+    from models.services import catalog
+
+    current, upcoming = await catalog.current_and_upcoming(settings.clock.now())
+    for version, state in [(current, "current"), *((v, "upcoming") for v in upcoming)]:
+        print(f"version {version.id} ({state}): {catalog.summary(version)}")
+
+
+async def cmd_catalog_add(args: argparse.Namespace, settings: Settings) -> None:
+    """A new price catalog version, as on the operator console's 价格目录 (models.services.catalog.add_version)."""
+    from models.rules.periods import to_beijing
+    from models.services import catalog
+    from models.services.cli_operator import command_line_operator
+
+    now = settings.clock.now()
+    effective = to_beijing(now).strftime("%Y-%m-%dT%H:%M") if args.effective == "now" else args.effective
+    new = catalog.parse_form(
+        standard_monthly=args.standard,
+        premium_monthly=args.premium,
+        pack_price=args.pack,
+        yearly_discount=args.discount,
+        effective_at=effective,
+        now=now,
+    )  # refused before anything is written
+    added = await catalog.add_version(await command_line_operator(now, args.operator), new, now)
+    print(f"version {added.id}: {catalog.summary(added)}")
+
+
 async def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> None:
     """Every gateway transaction and what became of it, one per line, then the counts and sums per outcome."""
     from models.enums import CaptureOutcome
@@ -292,6 +321,23 @@ def build_parser() -> argparse.ArgumentParser:
     confirm.add_argument("--reference", default="offline", help="the payment's reference (bank transfer id)")
     confirm.add_argument("--operator", help="the operator the audit log names (default: the built-in 'cli')")
     confirm.set_defaults(run=cmd_confirm_offline)
+
+    catalog_cmds = sub.add_parser("catalog", help="the price catalog (价格目录)").add_subparsers(
+        dest="action", required=True
+    )
+    catalog_cmds.add_parser("show", help="the version in force now and the versions to come").set_defaults(
+        run=cmd_catalog_show
+    )
+    catalog_add = catalog_cmds.add_parser("add", help="a new version of the prices from an effective time")
+    catalog_add.add_argument("--standard", required=True, help="标准级's monthly price, in yuan")
+    catalog_add.add_argument("--premium", required=True, help="尊享级's monthly price, in yuan")
+    catalog_add.add_argument("--pack", required=True, help="a ticket add-on pack's price, in yuan")
+    catalog_add.add_argument("--discount", default="0", help="the yearly discount in percent (default 0)")
+    catalog_add.add_argument(
+        "--effective", default="now", help="Beijing time, e.g. 2024-02-01T00:00, not in the past (default: now)"
+    )
+    catalog_add.add_argument("--operator", help="the operator the audit log names (default: the built-in 'cli')")
+    catalog_add.set_defaults(run=cmd_catalog_add)
 
     payment_cmds = sub.add_parser("payments", help="online payments").add_subparsers(dest="action", required=True)
     payment_cmds.add_parser(

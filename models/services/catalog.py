@@ -303,6 +303,16 @@ def parse_form(
     return new
 
 
+def summary(version: Version) -> str:
+    """One version in a line (the command line's `catalog show`)."""
+    c = version.catalog
+    since = "since the beginning" if version.since_beginning else f"from {format_datetime_cn(version.effective_at)}"
+    return (
+        f"standard {format_money(c.standard_monthly_fen, 'en')}/month, premium {format_money(c.premium_monthly_fen, 'en')}"
+        f"/month, pack {format_money(c.pack_price_fen, 'en')}, yearly discount {(c.yearly_discount * 100).normalize():f}%, {since}"
+    )
+
+
 def describe(version_id: int, new: NewVersion) -> str:
     """The audit row's detail (zh-CN, as the operator log shows it)."""
     return (

@@ -3,6 +3,7 @@ that keep the version they were priced with, the in-process snapshot, and the /o
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -353,3 +354,37 @@ async def test_the_change_page_shows_the_new_price_once_the_version_is_in_force(
     await catalog.add_version(ops, replace(RAISED, effective_at=clock.now()), clock.now())
     page = (await client.get("/plan/change")).text
     assert "¥30,000.00 / 1个月" in page and "¥25,000.00" not in page
+
+
+# --- the migration and the command line ------------------------------------------------------------------------
+
+
+async def test_the_migration_seeds_version_1_and_the_command_line_adds_a_version_with_its_audit_row(tmp_path):
+    """`partner-console migrate` makes version 1 (SPEC.md §2's prices since the beginning); `catalog add` the same
+    rules as the screen (a past effective time is one line on stderr), recorded under the built-in operator."""
+    from tests.unit.test_cli import assert_one_line_error, cli
+    from tests.unit.test_migrations import migrate
+
+    url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    migrate(url)
+    shown = cli(url, "catalog", "show", CONSOLE_NOW="2024-01-01T10:30:00+08:00")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == (
+        "version 1 (current): standard ¥8,500.00/month, premium ¥25,000.00/month, pack ¥2,000.00, "
+        "yearly discount 0%, since the beginning\n"
+    )
+    past = cli(url, "catalog", "add", "--standard", "8500", "--premium", "30000", "--pack", "2000",
+               "--effective", "2024-01-01T09:00", CONSOLE_NOW="2024-01-01T10:30:00+08:00")  # fmt: skip
+    assert_one_line_error(past, "2024/01/01 10:30:00")  # the effective time may not be earlier than now
+    added = cli(url, "catalog", "add", "--standard", "8500", "--premium", "30000", "--pack", "2000",
+                "--discount", "5", "--effective", "2024-02-01T00:00", CONSOLE_NOW="2024-01-01T10:30:00+08:00")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("version 2: standard ¥8,500.00/month, premium ¥30,000.00/month")
+    assert "yearly discount 5%, from 2024/02/01 00:00:00" in added.stdout
+    with sqlite3.connect(tmp_path / "migrated.sqlite3") as conn:
+        assert conn.execute("SELECT id, premium_monthly_fen FROM catalog_version ORDER BY id").fetchall() == [
+            (1, 2_500_000),
+            (2, 3_000_000),
+        ]
+        ((action, detail),) = conn.execute("SELECT action, detail FROM audit_entry").fetchall()
+        assert action == "catalog_version" and detail.startswith("版本 2：")
