@@ -18,6 +18,7 @@ from models.services import catalog, changes, orders, packs, payments, purchase,
 from models.services.accounts import account_by_login
 from models.services.catalog import BEGINNING, NewVersion, Version, Versions
 from models.services.errors import DomainError
+from models.services.jobs import run_due
 from models.services.plans import plan_state
 from models.tables import AuditEntry, CatalogVersion, SupportOrder
 from tests.helpers.http import sign_in
@@ -230,6 +231,17 @@ async def test_renewals_and_packs_are_priced_and_stamped_with_the_version_in_for
     # Before the effective time the renew page priced with version 1.
     page = await renewal.renew_page(buyer, START + timedelta(minutes=5))
     assert renewal.quote_for(page.last, 12, page.state.catalog).amount_fen == 10_200_000
+
+
+async def test_the_auto_renew_job_charges_the_price_in_force_and_records_its_version(demo, clock):
+    """The job (models/services/auto_renew.py) prices through renewal.quote_for with the catalog its plan_state read."""
+    buyer = await buy_plan(BUYER, "standard", 1, START)
+    await renewal.set_auto_renew(buyer, "on", 1, START)
+    ops = Operator(id=await make_operator(START), login="ops-test")
+    await catalog.add_version(ops, replace(RAISED, standard_monthly_fen=900_000), START)
+    assert (await run_due(bj(2024, 1, 25, 3, 0)))["auto_renewed"] == 1
+    row = await SupportOrder.select().where(SupportOrder.kind == "renewal").first()
+    assert (row["status"], row["due_fen"], row["catalog_version"]) == ("paid", 900_000, 2)
 
 
 async def test_an_upgrade_quoted_before_a_new_version_is_charged_its_quote_within_the_freeze(demo, clock):
