@@ -19,6 +19,7 @@ from models.enums import (
     ORDER_KIND_NAMES,
     ORDER_STATUS_NAMES,
     PAYMENT_METHOD_NAMES,
+    REFUND_KINDS,
     Channel,
     CouponKind,
     LedgerKind,
@@ -95,12 +96,18 @@ def html_lang() -> str:
     return HTML_LANG[current_locale.get()]
 
 
+def is_refund_order(order: Any) -> bool:
+    """A refund order (降级, 退订, 退订续费周期): it shows 退款金额, never 应付金额 (SPEC.md §13)."""
+    return getattr(order, "kind", None) in REFUND_KINDS
+
+
 def install(env: Environment) -> None:
     env.globals.update(
         money=money,
         when=when,
         flashes=flashes,
         order_kind_name=order_kind_name,
+        is_refund_order=is_refund_order,
         order_status_name=_named(ORDER_STATUS_NAMES),
         payment_method_name=_named(PAYMENT_METHOD_NAMES),
         ledger_kind_name=_named(LEDGER_KIND_NAMES),

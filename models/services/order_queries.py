@@ -1,6 +1,6 @@
 """Read-only queries for 订单管理 and the CSV exports: one account's orders filtered by kind, status and a creation
 time range, a page of them (limit/offset) and their count, and the facts an order's history is told from (the
-ledger rows naming it, the unsubscription that reversed it, the logins involved). Nothing here writes."""
+ledger rows naming it, the refund orders linked to it, the logins involved). Nothing here writes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from datetime import datetime
 
 from piccolo.columns.combination import Combinable
 
-from models.enums import OrderKind, OrderStatus
+from models.enums import REFUND_KINDS, OrderKind, OrderStatus
 from models.records import LedgerEntry, Order
+from models.services import reversals
 from models.tables import Account as AccountTable
 from models.tables import LedgerEntry as LedgerEntryTable
-from models.tables import SupportOrder, Unsubscription
+from models.tables import SupportOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +86,61 @@ def filter_sql(account_id: int, wanted: OrderFilter) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkedOrder:
+    """An order at the other end of a refund link (SPEC.md §13), with the fen of the refund between the two."""
+
+    id: str
+    kind: OrderKind
+    status: OrderStatus
+    amount_fen: int
+    at: datetime  # the other order's creation (for a refund order: the moment of the refund)
+    by: str  # the login of the account that placed the other order
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryFacts:
     """What the tables hold about one order's life: who placed it, the ledger rows naming it (charges and refunds,
-    oldest first, with whose balance), and the unsubscription that reversed it, if any."""
+    oldest first, with whose balance), the unsubscription that reversed it, if any, and its refund links: for a
+    refund order the orders it reverses, for another order the refund orders that gave its money back."""
 
     placed_by: str
     payer: str | None  # the main account asked to pay (合作伙伴代付)
     entries: tuple[tuple[LedgerEntry, str], ...]  # (row, login of the balance's account)
     unsubscribed_by: str | None
     unsubscribed_at: datetime | None
+    reverses: tuple[LinkedOrder, ...] = ()
+    refunded_by: tuple[LinkedOrder, ...] = ()
+
+
+async def _linked(links: list[tuple[str, int]]) -> tuple[LinkedOrder, ...]:
+    """(order id, fen) summed per order, first-linked first, with each order's facts."""
+    totals: dict[str, int] = {}
+    for order_id, fen in links:
+        totals[order_id] = totals.get(order_id, 0) + fen
+    if not totals:
+        return ()
+    rows = {
+        row["id"]: row
+        for row in await SupportOrder.select(
+            SupportOrder.id,
+            SupportOrder.kind,
+            SupportOrder.status,
+            SupportOrder.created_at,
+            SupportOrder.account.login.as_alias("login"),
+        ).where(SupportOrder.id.is_in(list(totals)))
+    }
+    return tuple(
+        LinkedOrder(
+            oid,
+            OrderKind(rows[oid]["kind"]),
+            OrderStatus(rows[oid]["status"]),
+            fen,
+            rows[oid]["created_at"],
+            str(rows[oid]["login"]),
+        )
+        for oid, fen in totals.items()
+        if oid in rows
+    )
 
 
 async def _logins(ids: set[int]) -> dict[int, str]:
@@ -110,23 +157,26 @@ async def history_facts(order: Order) -> HistoryFacts:
         .where(LedgerEntryTable.order_id == order.id)
         .order_by(LedgerEntryTable.created_at, LedgerEntryTable.id)
     ]
-    unsub = None
-    if order.status == OrderStatus.REFUNDED and order.closed_at is not None:
-        unsub = (
-            await Unsubscription.select(Unsubscription.account, Unsubscription.created_at)
-            .where(Unsubscription.created_at == order.closed_at)
-            .first()
+    if order.kind in REFUND_KINDS:
+        reverses = await _linked(
+            [(r.reversed_order, r.amount_fen) for r in await reversals.reversed_by_refund(order.id)]
         )
+        refunded_by: tuple[LinkedOrder, ...] = ()
+    else:
+        reverses = ()
+        refunded_by = await _linked([(r.refund_order, r.amount_fen) for r in await reversals.refunds_of(order.id)])
+    # The unsubscribe that reversed it: its refund order (placed by whoever unsubscribed, at that moment).
+    unsubscribed = next((o for o in refunded_by if o.kind != OrderKind.DOWNGRADE), None)
     ids = {order.account, *(e.account for e in entries)}
     if order.payer:
         ids.add(order.payer)
-    if unsub:
-        ids.add(int(unsub["account"]))
     logins = await _logins(ids)
     return HistoryFacts(
         placed_by=logins.get(order.account, ""),
         payer=logins.get(order.payer) if order.payer else None,
         entries=tuple((e, logins.get(e.account, "")) for e in entries),
-        unsubscribed_by=logins.get(int(unsub["account"])) if unsub else None,
-        unsubscribed_at=unsub["created_at"] if unsub else None,
+        unsubscribed_by=unsubscribed.by if unsubscribed else None,
+        unsubscribed_at=unsubscribed.at if unsubscribed else None,
+        reverses=reverses,
+        refunded_by=refunded_by,
     )

@@ -28,6 +28,17 @@ Decisions, stated once:
 - **Amounts depend on the hour**: a quote carries `computed_at` (now, floored to the hour). A submission whose
   `computed_at` is not the current hour is refused the same way, even when the amounts came out the same (the
   page says so, and promises it: "过了整点再提交，金额将重新计算并请您再次确认").
+- **Refund orders** (SPEC.md §13): an unsubscribe makes one order of its own, kind `unsubscribe` (退订) — or
+  `unsub_renewals` (退订续费周期) when only the renewals not started are unsubscribed: a distinct kind, so that 订单管理
+  filters and names it — created 已退款 with the refunded amount, the reason and comment, closed at the moment of the
+  refund. Every ledger credit of the unsubscribe names it (their sum is its amount), and it is linked
+  (OrderReversal, models.services.reversals) to the orders whose charges it gives back, period by period; those
+  orders turn 已退订 when none of their charges is left on a period that runs on. The Unsubscription row keeps the
+  amounts and points at its refund order.
+- **退订续费周期** (`renewals_only`): when the plan has renewal periods that have not started, the page offers to
+  unsubscribe only those: each is refunded in full (the sum of its charges: no consumed amount, no fee, no five-day
+  quota used), the current period is kept, auto-renew is switched off. Same guarantees as the whole unsubscribe
+  (the amounts shown are the amounts refunded, one transaction, a double submit refunds once).
 - **Double submit**: the form's request key is the list of period ids it quoted (`period_key`). Those periods
   are marked refunded in the same transaction that writes the Unsubscription, whose `created_at` equals the
   refunded orders' `closed_at`; a second submission for periods already refunded finds that Unsubscription and
@@ -55,11 +66,11 @@ from models.rules.refunds import (
     quota_year_end,
     unsubscribe_quote,
 )
-from models.services import coupons, ledger, orders
+from models.services import coupons, ledger, orders, reversals
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.services.plans import plan_state
-from models.tables import Charge, Coupon, LedgerEntry, Period, Plan, SupportOrder, Unsubscription
+from models.tables import Charge, Coupon, LedgerEntry, OrderReversal, Period, Plan, SupportOrder, Unsubscription
 
 #: 请选择退订原因 (SPEC.md §5): stored code → message id.
 REASONS: dict[str, str] = {
@@ -80,6 +91,9 @@ NOT_FIVE_DAY_RENEWAL = N_("当前周期为续费周期，不适用五天无理�
 NOT_FIVE_DAY_CHANGED = N_("当前周期在购买后变更过规格，不再是新购，不适用五天无理由退订。")
 NOT_FIVE_DAY_LATE = N_("距支付已超过5×24小时，不适用五天无理由退订。")
 NOT_FIVE_DAY_QUOTA = N_("本年度五天无理由退订次数已用完。")
+NO_RENEWALS_TO_COME = N_("该支持计划没有未生效的续费周期，无法仅退订续费周期。")
+#: The refund order of each kind of unsubscribe.
+REFUND_KIND = {False: OrderKind.UNSUBSCRIBE, True: OrderKind.UNSUBSCRIBE_RENEWALS}
 
 
 #: How far back a page's `computed_at` is believed when telling "the hour turned" from "the plan changed".
@@ -128,6 +142,8 @@ class UnsubscribeQuote:
     remaining_after: int  # five-day unsubscribes left this year once this one is done
     year_end: date
     computed_at: datetime  # the hour the amounts were computed for (Beijing, floored)
+    renewals_only: bool = False  # 退订续费周期: only the renewal periods not started
+    renewals_to_come: bool = False  # the plan has renewal periods not started (the page offers 退订续费周期)
 
     @property
     def period_key(self) -> str:
@@ -156,6 +172,7 @@ class UnsubscribeQuote:
         text = "|".join(
             [
                 "v1",
+                "renewals" if self.renewals_only else "all",
                 "five_day" if five_day else "fee",
                 ":".join(map(str, totals)),
                 ";".join(":".join(map(str, row)) for row in rows),
@@ -228,16 +245,22 @@ async def _foreign_charges(period: PeriodRecord) -> bool:
     return await Charge.exists().where((Charge.period == period.id) & (Charge.order_id != period.order))
 
 
-async def quote(account: Account, now: datetime, quota: int) -> UnsubscribeQuote:
-    """What unsubscribing now would refund (the page, and the submission: the same function)."""
+async def quote(account: Account, now: datetime, quota: int, *, renewals_only: bool = False) -> UnsubscribeQuote:
+    """What unsubscribing now would refund (the page, and the submission: the same function). RENEWALS_ONLY: only
+    the renewal periods not started (退订续费周期), refused (Conflict) when there are none."""
     state = await plan_state(account.partner, now)
     if state.current is None or state.level == Level.BASIC or state.plan_id is None:
         raise AlreadyBasic()
     chain = [state.current, *state.upcoming]
     used = await five_day_used(account.id, now)
     current = state.current
+    to_come = [(p, v) for p, v in zip(chain, state.views, strict=False) if now < v.start and p.is_renewal]
     reason = None
-    if current.is_renewal:
+    if renewals_only:
+        if not to_come:
+            raise Conflict(NO_RENEWALS_TO_COME)
+        reason = None
+    elif current.is_renewal:
         reason = NOT_FIVE_DAY_RENEWAL
     elif await _foreign_charges(current):
         reason = NOT_FIVE_DAY_CHANGED
@@ -245,8 +268,8 @@ async def quote(account: Account, now: datetime, quota: int) -> UnsubscribeQuote
         reason = NOT_FIVE_DAY_LATE
     elif not five_day_eligible(True, current.paid_at, now, used, quota):
         reason = NOT_FIVE_DAY_QUOTA
-    five_day = reason is None
-    live = [(p, v) for p, v in zip(chain, state.views, strict=False) if now <= v.end]
+    five_day = reason is None and not renewals_only
+    live = to_come if renewals_only else [(p, v) for p, v in zip(chain, state.views, strict=False) if now <= v.end]
     rows, totals = unsubscribe_quote([v for _, v in live], now, five_day)
     lines = tuple(
         QuoteLine(
@@ -275,6 +298,8 @@ async def quote(account: Account, now: datetime, quota: int) -> UnsubscribeQuote
         remaining_after=remaining,
         year_end=quota_year_end(now),
         computed_at=hour_floor(now),
+        renewals_only=renewals_only,
+        renewals_to_come=bool(to_come),
     )
 
 
@@ -328,6 +353,19 @@ async def _replayed(account: Account, period_key: str | None) -> int | None:
         p["partner"] != account.partner or p["status"] != PeriodStatus.REFUNDED for p in periods
     ):
         return None
+    linked = await OrderReversal.select(OrderReversal.refund_order).where(
+        OrderReversal.period.is_in(ids)
+        & OrderReversal.refund_order.kind.is_in([OrderKind.UNSUBSCRIBE, OrderKind.UNSUBSCRIBE_RENEWALS])
+    )
+    if linked:
+        by_order = (
+            await Unsubscription.select(Unsubscription.id)
+            .where(Unsubscription.order_id.is_in([r["refund_order"] for r in linked]))
+            .order_by(Unsubscription.id, ascending=False)
+            .first()
+        )
+        if by_order:
+            return int(by_order["id"])
     plan_id, closed_at = periods[0]["plan"], periods[0]["closed_at"]
     found = (
         await Unsubscription.select(Unsubscription.id)
@@ -363,7 +401,7 @@ async def _still_same(
     # The amounts differ: did the hour turn under an unchanged plan, or did the plan change?
     if computed_at is not None and not same_hour and now - PAGE_AGE_BELIEVED <= computed_at <= now:
         try:
-            earlier = await quote(account, computed_at, quota)
+            earlier = await quote(account, computed_at, quota, renewals_only=fresh.renewals_only)
         except DomainError:
             earlier = None
         if earlier is not None and earlier.shown == shown:
@@ -382,10 +420,11 @@ async def submit(
     shown: Shown | None,
     now: datetime,
     quota: int,
+    renewals_only: bool = False,
 ) -> Outcome:
-    """退订: recompute, refund every period to the balance, store the reason, mark the orders 已退订 — one
-    transaction. Bad input, a plan already Basic or a page whose amounts (`shown`) are not the ones recomputed now
-    change nothing."""
+    """退订: recompute, refund every period (RENEWALS_ONLY: the renewals not started) to the balance, make the refund
+    order, store the reason, mark the orders 已退订 — one transaction. Bad input, a plan already Basic or a page whose
+    amounts (`shown`) are not the ones recomputed now change nothing."""
     problems = check_form(reason, comment, confirmed)
     if problems:
         raise problems[0]
@@ -395,10 +434,30 @@ async def submit(
         earlier = await _replayed(account, period_key)
         if earlier is not None:
             return Outcome(earlier, replayed=True)
-        fresh = await quote(account, now, quota)  # after the lock: what would be refunded is final until commit
+        fresh = await quote(
+            account, now, quota, renewals_only=renewals_only
+        )  # after the lock: what would be refunded is final until commit
         await _still_same(account, fresh, shown, computed_at, now, quota)
         unsubscription_id = await _refund(account, fresh, reason, comment, now)
     return Outcome(unsubscription_id, replayed=False)
+
+
+async def _reversed_orders(plan_id: int, period_ids: list[int], quoted_orders: set[str], now: datetime) -> list[str]:
+    """The orders an unsubscribe of PERIOD_IDS reverses wholly: those with money on these periods (the orders that
+    bought them and those with charges on them) and none left on a period that runs on (not refunded, not over)."""
+    charge_rows = await Charge.select(Charge.order_id, Charge.period).where(
+        Charge.order_id.is_in(
+            [c["order_id"] for c in await Charge.select(Charge.order_id).where(Charge.period.is_in(period_ids))]
+            + sorted(quoted_orders)
+        )
+    )
+    candidates = quoted_orders | {c["order_id"] for c in charge_rows}
+    running = await Period.select(Period.id, Period.order).where(
+        (Period.plan == plan_id) & (Period.status == PeriodStatus.ACTIVE) & (Period.end >= now)
+    )
+    running_ids = {p["id"] for p in running}
+    keep = {p["order"] for p in running} | {c["order_id"] for c in charge_rows if c["period"] in running_ids}
+    return sorted(candidates - keep)
 
 
 async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: str, now: datetime) -> int:
@@ -406,10 +465,21 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
     await Period.update({Period.status: PeriodStatus.REFUNDED}).where(
         Period.id.is_in(period_ids) & (Period.status == PeriodStatus.ACTIVE)
     )
-    charge_orders = await Charge.select(Charge.order_id).where(Charge.period.is_in(period_ids))
-    order_ids = sorted({line.order_id for line in q.lines} | {c["order_id"] for c in charge_orders})
+    t = q.totals
+    refund_fen = to_fen(t.refund)
+    refund_order, _ = await orders.create_order(
+        account=account,
+        kind=REFUND_KIND[q.renewals_only],
+        now=now,
+        list_fen=refund_fen,
+        level=q.level,
+        status=orders.initial_status(REFUND_KIND[q.renewals_only]),
+        refund_reason=reason,
+        refund_comment=comment,
+    )
+    order_ids = await _reversed_orders(q.plan_id, period_ids, {line.order_id for line in q.lines}, now)
     refunded_ids = await orders.transition_where(
-        SupportOrder.id.is_in(order_ids) & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS)),
+        SupportOrder.id.is_in(order_ids or [""]) & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS)),
         OrderStatus.PAID,
         OrderStatus.REFUNDED,
         now,
@@ -421,13 +491,14 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
         ),
         key=lambda o: refunded_ids.index(o["id"]),
     )
+    await reversals.record(refund_order, [(line.period_id, to_fen(line.row.refund), line.order_id) for line in q.lines])
     credited: dict[int, int] = {}
     for line in q.lines:
         fen = to_fen(line.row.refund)
         if fen <= 0:
             continue
         to_account = await orders.refund_account(line.order_id)
-        await ledger.credit(to_account, fen, now, kind=LedgerKind.REFUND, order_id=line.order_id, note="unsubscribe")
+        await ledger.credit(to_account, fen, now, kind=LedgerKind.REFUND, order_id=refund_order, note="unsubscribe")
         credited[to_account] = credited.get(to_account, 0) + fen
     reissued = 0
     if q.five_day:
@@ -440,7 +511,6 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
                 await coupons.reissue(voucher["id"])
             reissued = len(vouchers)
     await Plan.update({Plan.auto_renew: False}).where(Plan.id == q.plan_id)
-    t = q.totals
     row = (
         await Unsubscription.insert(
             Unsubscription(
@@ -452,19 +522,29 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
                 paid_fen=to_fen(t.paid),
                 consumed_fen=to_fen(t.consumed),
                 fee_fen=to_fen(t.fee),
-                refund_fen=to_fen(t.refund),
+                refund_fen=refund_fen,
                 created_at=now,
+                order_id=refund_order,
+                renewals_only=q.renewals_only,
             )
         ).returning(Unsubscription.id)
     )[0]
     money = lambda amount: format_money(amount, "zh_CN")  # noqa: E731
-    body = (
-        f"您的合作伙伴支持计划已退订，恢复为基础级。{'本次为五天无理由退订。' if q.five_day else ''}"
-        f"实付金额 {money(t.paid)}，已消费金额 {money(t.consumed)}，手续费 {money(t.fee)}，"
-        f"退订金额 {money(t.refund)} 已退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
-        + (f"已退还代金券 {reissued} 张。" if reissued else "")
-    )
-    await notify(account.id, "支持计划已退订", body, now)
+    if q.renewals_only:
+        body = (
+            f"您的合作伙伴支持计划未生效的续费周期已退订（退款订单 {refund_order}），当前周期保留，自动续费已关闭。"
+            f"退订金额 {money(t.refund)} 已全额退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
+        )
+        await notify(account.id, "续费周期已退订", body, now)
+    else:
+        body = (
+            f"您的合作伙伴支持计划已退订（退款订单 {refund_order}），恢复为基础级。"
+            f"{'本次为五天无理由退订。' if q.five_day else ''}"
+            f"实付金额 {money(t.paid)}，已消费金额 {money(t.consumed)}，手续费 {money(t.fee)}，"
+            f"退订金额 {money(t.refund)} 已退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
+            + (f"已退还代金券 {reissued} 张。" if reissued else "")
+        )
+        await notify(account.id, "支持计划已退订", body, now)
     for other, fen in credited.items():
         if other != account.id:
             await notify(
@@ -473,7 +553,7 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
                 f"帐号 {account.login} 退订了合作伙伴支持计划，您支付的订单退款 {money(fen)} 已退还至您的余额。",
                 now,
             )
-    return row["id"]
+    return int(row["id"])
 
 
 async def done_since(account: Account, since: datetime | None) -> int | None:
@@ -496,6 +576,7 @@ class UnsubscribeResult:
 
     unsubscription: UnsubscriptionRecord
     reason_text: str  # message id
+    refund_order: Order | None  # the refund order it made (已退款)
     orders: list[Order]
     credits: list[tuple[str, int]]  # (login, fen) credited
     balance_fen: int
@@ -516,6 +597,8 @@ async def result(account: Account, unsubscription_id: int) -> UnsubscribeResult:
     if row is None or row["partner"] != account.partner:
         raise NotFound(N_("退订记录不存在。"))
     done = UnsubscriptionRecord.from_row(row)
+    if done.order_id:
+        return await _result_of_refund_order(account, done)
     refunded = [
         Order.from_row(o)
         for o in await SupportOrder.select()
@@ -541,7 +624,37 @@ async def result(account: Account, unsubscription_id: int) -> UnsubscribeResult:
     return UnsubscribeResult(
         unsubscription=done,
         reason_text=REASONS.get(done.reason, done.reason),
+        refund_order=None,
         orders=refunded,
+        credits=sorted(by_login.items()),
+        balance_fen=await ledger.balance(account.id),
+    )
+
+
+async def _result_of_refund_order(account: Account, done: UnsubscriptionRecord) -> UnsubscribeResult:
+    """The result told from the refund order: the orders it links to, the ledger credits naming it."""
+    assert done.order_id is not None
+    refund_order = await orders.get(done.order_id)
+    linked = sorted({r.reversed_order for r in await reversals.reversed_by_refund(done.order_id)})
+    found = [
+        Order.from_row(o)
+        for o in await SupportOrder.select()
+        .where(SupportOrder.id.is_in(linked or [""]))
+        .order_by(SupportOrder.created_at)
+    ]
+    credits = (
+        await LedgerEntry.select(LedgerEntry.amount_fen, LedgerEntry.account.login.as_alias("login"))
+        .where((LedgerEntry.kind == LedgerKind.REFUND) & (LedgerEntry.order_id == done.order_id))
+        .order_by(LedgerEntry.id)
+    )
+    by_login: dict[str, int] = {}
+    for c in credits:
+        by_login[c["login"]] = by_login.get(c["login"], 0) + c["amount_fen"]
+    return UnsubscribeResult(
+        unsubscription=done,
+        reason_text=REASONS.get(done.reason, done.reason),
+        refund_order=refund_order,
+        orders=found,
         credits=sorted(by_login.items()),
         balance_fen=await ledger.balance(account.id),
     )

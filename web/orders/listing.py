@@ -4,15 +4,15 @@ tables hold. Decided here; templates/orders/list.html and detail.html only forma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from models.enums import ORDER_STATUS_NAMES, PAYMENT_METHOD_NAMES, OrderKind, OrderStatus
+from models.enums import ORDER_STATUS_NAMES, PAYMENT_METHOD_NAMES, REFUND_KINDS, OrderKind, OrderStatus
 from models.records import Order
 from models.rules.periods import BEIJING
-from models.services.order_queries import HistoryFacts, OrderFilter
+from models.services.order_queries import HistoryFacts, LinkedOrder, OrderFilter
 from web.i18n import _
 from web.template_globals import level_name, money, order_kind_name, term_label
 
@@ -23,8 +23,8 @@ LAPSE_DAYS = 7
 
 
 def is_refund(order: Order) -> bool:
-    """An order whose amount went back to a balance (today: a downgrade)."""
-    return order.kind == OrderKind.DOWNGRADE
+    """A refund order (降级, 退订, 退订续费周期): its amount went back to a balance."""
+    return order.kind in REFUND_KINDS
 
 
 def signed_fen(order: Order) -> int:
@@ -48,7 +48,7 @@ def spec_label(order: Order) -> str:
 def settled_at(order: Order) -> datetime | None:
     """支付/退款时间: when it was paid, or for a refund when the money went back."""
     if is_refund(order):
-        return order.closed_at or order.paid_at
+        return order.closed_at
     return order.paid_at
 
 
@@ -200,9 +200,57 @@ def _method(order: Order) -> str:
     return _(PAYMENT_METHOD_NAMES[order.method]) if order.method in PAYMENT_METHOD_NAMES else ""
 
 
-def history(order: Order, facts: HistoryFacts) -> tuple[HistoryEvent, ...]:
-    """订单记录, oldest first: created (by whom); paid (by whom — the main account for 代付 — and how); refunded
-    (a downgrade: to whose balance); cancelled or lapsed; unsubscribed (by whom, when)."""
+@dataclass(frozen=True, slots=True)
+class OrderLink:
+    """An order at the other end of a refund link, as the order page lists it."""
+
+    id: str
+    href: str
+    kind: str  # its type's name
+    status: OrderStatus
+    amount: str  # the fen of the refund between the two, as 退款 ¥…
+    at: datetime
+
+
+def _link(other: LinkedOrder) -> OrderLink:
+    return OrderLink(
+        id=other.id,
+        href=f"/orders/{other.id}",
+        kind=order_kind_name(other.kind),
+        status=other.status,
+        amount=_("退款 %(amount)s", amount=money(other.amount_fen)),
+        at=other.at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHistory:
+    """订单记录 (the events, oldest first; iterating it gives them) and the refund links both ways: for a refund
+    order the orders whose money it gave back (退款对应的订单), for another order the refund orders that did."""
+
+    events: tuple[HistoryEvent, ...]
+    reverses: tuple[OrderLink, ...] = ()
+    refunded_by: tuple[OrderLink, ...] = ()
+
+    def __iter__(self) -> Iterator[HistoryEvent]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+
+def history(order: Order, facts: HistoryFacts) -> OrderHistory:
+    return OrderHistory(
+        events=_events(order, facts),
+        reverses=tuple(_link(o) for o in facts.reverses),
+        refunded_by=tuple(_link(o) for o in facts.refunded_by),
+    )
+
+
+def _events(order: Order, facts: HistoryFacts) -> tuple[HistoryEvent, ...]:
+    """订单记录, oldest first: created (by whom); paid (by whom — the main account for 代付 — and how); a refund
+    order's refunds (by whom, how much, to whose balance); cancelled or lapsed; unsubscribed (by whom, when, how
+    much: the refund orders' amounts linked to it)."""
     events = [HistoryEvent(order.created_at, _("创建订单"), _("提交人：%(login)s", login=facts.placed_by))]
     charges = [(e, login) for e, login in facts.entries if e.amount_fen < 0]
     refunds = [(e, login) for e, login in facts.entries if e.amount_fen > 0]
@@ -213,11 +261,22 @@ def history(order: Order, facts: HistoryFacts) -> tuple[HistoryEvent, ...]:
                     HistoryEvent(
                         entry.created_at,
                         _("退款"),
-                        _("%(amount)s 退回 %(login)s 的余额", amount=money(entry.amount_fen), login=login),
+                        _(
+                            "操作人：%(by)s；%(amount)s 退回 %(login)s 的余额",
+                            by=facts.placed_by,
+                            amount=money(entry.amount_fen),
+                            login=login,
+                        ),
                     )
                 )
         else:
-            events.append(HistoryEvent(settled_at(order) or order.created_at, _("退款"), money(order.due_fen)))
+            events.append(
+                HistoryEvent(
+                    settled_at(order) or order.created_at,
+                    _("退款"),
+                    _("操作人：%(by)s；退款 %(amount)s", by=facts.placed_by, amount=money(order.due_fen)),
+                )
+            )
     elif order.paid_at is not None:
         payer = charges[0][1] if charges else (facts.payer or facts.placed_by)
         events.append(
@@ -239,7 +298,7 @@ def history(order: Order, facts: HistoryFacts) -> tuple[HistoryEvent, ...]:
     if order.status == OrderStatus.REFUNDED:
         ended = facts.unsubscribed_at or order.closed_at
         if ended is not None:
-            back = sum(e.amount_fen for e, _login in refunds)
+            back = sum(o.amount_fen for o in facts.refunded_by if o.kind != OrderKind.DOWNGRADE)
             who = facts.unsubscribed_by
             if who and back:
                 detail = _("操作人：%(login)s；退款 %(amount)s", login=who, amount=money(back))

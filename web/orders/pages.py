@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.enums import PAYMENT_METHOD_NAMES, Channel, CouponKind, OrderKind, OrderStatus, PaymentMethod
+from models.enums import PAYMENT_METHOD_NAMES, REFUND_KINDS, Channel, CouponKind, OrderKind, OrderStatus, PaymentMethod
 from models.records import Account, Order, PartnerRequest
 from models.services.coupons import UsableCoupon
 from models.services.errors import DomainError
 from models.services.payments import Priced
+from models.services.unsubscribe import REASONS
 from models.services.verification import MAX_TRIES, CodeState
 from web.i18n import _, ngettext
 from web.template_globals import RadioOption, money, when
@@ -207,6 +208,21 @@ class UnpayablePage:
                 False,
                 409,
             )
+        if order.status == OrderStatus.REFUND_DONE:
+            return cls(
+                order,
+                _("退款订单无需支付"),
+                _(
+                    "订单 %(order)s 是退款订单，退款 %(amount)s 已于 %(when)s 退还至余额，无需支付。",
+                    order=order.id,
+                    amount=money(order.due_fen),
+                    when=when(order.closed_at),
+                ),
+                "info",
+                (details, back),
+                False,
+                409,
+            )
         if order.status == OrderStatus.REFUNDED:
             return cls(
                 order,
@@ -344,6 +360,7 @@ class OrderDetailPage:
     pay_href: str | None  # where 去支付 leads (the main account pays a 代付 request after 身份验证)
     partner_login: str | None  # the main account a 合作伙伴代付 request waits for
     partner_request: PartnerRequest | None = None  # the newest 代付 request (issue 13), shown to the member
+    refund_reason: str | None = None  # a 退订 refund order's reason (请选择退订原因), translated
 
     @classmethod
     def of(
@@ -364,4 +381,7 @@ class OrderDetailPage:
             pay_href=href,
             partner_login=partner_login if waits else None,
             partner_request=partner_request,
+            refund_reason=_(REASONS[order.refund_reason])
+            if order.kind in REFUND_KINDS and order.refund_reason in REASONS
+            else None,
         )

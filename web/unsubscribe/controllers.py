@@ -16,11 +16,20 @@ from litestar.response import Redirect, Template
 
 from models.records import Account
 from models.services import unsubscribe
+from models.services.errors import Conflict
 from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int, parse_moment
 from web.i18n import _
 from web.rendering import page
-from web.unsubscribe.pages import FormValues, UnsubscribePage, already_done, nothing_to_unsubscribe, result_rows
+from web.unsubscribe.pages import (
+    SCOPE_RENEWALS,
+    FormValues,
+    UnsubscribePage,
+    already_done,
+    nothing_to_unsubscribe,
+    renewals_only,
+    result_rows,
+)
 
 #: A refund in fen has at most this many digits (a hidden field: anything longer was not made by the page).
 MAX_FEN_DIGITS = 15
@@ -60,6 +69,21 @@ async def done_page(request: Request, account: Account, unsubscription_id: int) 
     return form_page(request, account, UnsubscribePage.of(None, refusal=already_done(done)), status_code=409)
 
 
+async def scoped_quote(
+    account: Account, now: datetime, quota: int, scope: str | None
+) -> tuple[unsubscribe.UnsubscribeQuote, str | None]:
+    """The quote for the chosen scope; for 仅退订未生效的续费周期 when no renewal is left to come (it started, another
+    tab unsubscribed it), the whole plan's quote and why (the page says so). AlreadyBasic passes through."""
+    if renewals_only(scope):
+        try:
+            return await unsubscribe.quote(account, now, quota, renewals_only=True), None
+        except unsubscribe.AlreadyBasic:
+            raise
+        except Conflict as exc:
+            return await unsubscribe.quote(account, now, quota), _(exc.message, **exc.params)
+    return await unsubscribe.quote(account, now, quota), None
+
+
 class UnsubscribeController(Controller):
     path = "/plan/unsubscribe"
     dependencies = {"account": Provide(provide_account)}
@@ -67,16 +91,19 @@ class UnsubscribeController(Controller):
     @get("/")
     async def show(self, request: Request, account: Account, now: datetime) -> Template:
         try:
-            quote = await unsubscribe.quote(account, now, quota_of(request))
+            quote, why = await scoped_quote(account, now, quota_of(request), request.query_params.get("scope"))
         except unsubscribe.AlreadyBasic as exc:
             return refused_page(request, account, exc)
-        return form_page(request, account, UnsubscribePage.of(quote))
+        return form_page(request, account, UnsubscribePage.of(quote, notice=why))
 
     @post("/")
     async def submit(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
         data = await form_data(request)
         values = FormValues(
-            reason=data.get("reason", ""), comment=data.get("comment", ""), confirmed=data.get("confirm") == "yes"
+            reason=data.get("reason", ""),
+            comment=data.get("comment", ""),
+            confirmed=data.get("confirm") == "yes",
+            scope=SCOPE_RENEWALS if renewals_only(data.get("scope")) else "all",
         )
         computed_at = parse_moment(data.get("computed_at"))
         problems = unsubscribe.check_form(values.reason, values.comment, values.confirmed)
@@ -92,6 +119,7 @@ class UnsubscribeController(Controller):
                     shown=parse_shown(data.get("refund_fen"), data.get("amounts")),
                     now=now,
                     quota=quota_of(request),
+                    renewals_only=renewals_only(values.scope),
                 )
             except unsubscribe.QuoteStale as exc:
                 fresh = replace(values, confirmed=False)  # the new amounts must be confirmed again
@@ -100,6 +128,10 @@ class UnsubscribeController(Controller):
             except unsubscribe.AlreadyBasic as exc:
                 done = await unsubscribe.done_since(account, computed_at)
                 return await done_page(request, account, done) if done else refused_page(request, account, exc)
+            except Conflict as exc:  # 仅退订未生效的续费周期, and none is left to come: nothing was refunded
+                quote = await unsubscribe.quote(account, now, quota_of(request))
+                model = UnsubscribePage.of(quote, replace(values, confirmed=False), notice=_(exc.message, **exc.params))
+                return form_page(request, account, model, status_code=exc.status_code)
             if outcome.replayed:  # these periods were refunded before: by another tab, or this form sent twice
                 return await done_page(request, account, outcome.unsubscription_id)
             return Redirect(path=f"/plan/unsubscribe/result/{outcome.unsubscription_id}", status_code=303)
@@ -107,7 +139,7 @@ class UnsubscribeController(Controller):
         for problem in problems:
             errors.update(error_dict(problem))
         try:
-            quote = await unsubscribe.quote(account, now, quota_of(request))
+            quote, _why = await scoped_quote(account, now, quota_of(request), values.scope)
         except unsubscribe.AlreadyBasic as exc:
             done = await unsubscribe.done_since(account, computed_at)
             return await done_page(request, account, done) if done else refused_page(request, account, exc)

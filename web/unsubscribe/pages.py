@@ -16,6 +16,29 @@ class FormValues:
     reason: str = ""
     comment: str = ""
     confirmed: bool = False
+    scope: str = "all"  # SCOPE_ALL or SCOPE_RENEWALS
+
+
+#: 退订全部 / 仅退订未生效的续费周期 (SPEC.md §13): the form's `scope`.
+SCOPE_ALL, SCOPE_RENEWALS = "all", "renewals"
+
+
+def renewals_only(scope: str | None) -> bool:
+    return scope == SCOPE_RENEWALS
+
+
+def scope_options() -> list[RadioOption]:
+    return [
+        (SCOPE_ALL, _("退订全部"), _("退订当前周期及所有已支付的续费周期，支持计划恢复为基础级。"), False),
+        (
+            SCOPE_RENEWALS,
+            _("仅退订未生效的续费周期"),
+            _(
+                "全额退还未开始的续费周期的实付金额，不收取手续费，不占用五天无理由退订次数；当前周期保留，自动续费将关闭。"
+            ),
+            False,
+        ),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +55,10 @@ class SummaryRow:
 def summary_rows(quote: unsubscribe.UnsubscribeQuote) -> list[SummaryRow]:
     """实付金额, 已消费金额, 手续费 (each explained, guide 图 6-2's ①), 退订金额 (emphasised), 退还余额."""
     t = quote.totals
-    if quote.five_day:
+    if quote.renewals_only:
+        consumed_note = _("未生效的续费周期不收取已消费金额。")
+        fee_note = _("未生效的续费周期不收取手续费。")
+    elif quote.five_day:
         consumed_note = _("五天无理由退订不收取已消费金额。")
         fee_note = _("五天无理由退订不收取手续费。")
     else:
@@ -89,6 +115,17 @@ class Refusal:
 def already_done(done: unsubscribe.UnsubscribeResult) -> Refusal:
     """A form sent after its plan was unsubscribed (another tab, the same form twice): nothing was refunded twice."""
     u = done.unsubscription
+    if u.renewals_only:
+        return Refusal(
+            title=_("续费周期已退订"),
+            message=_(
+                "未生效的续费周期已于 %(time)s 由帐号 %(login)s 退订，退订金额 %(amount)s 已退还至余额。此页面上的退订未再次执行，没有重复退款。",
+                time=when(u.created_at),
+                login=u.login,
+                amount=money(u.refund_fen),
+            ),
+            result_id=u.id,
+        )
     return Refusal(
         title=_("该支持计划已退订"),
         message=_(
@@ -118,6 +155,8 @@ class UnsubscribePage:
     comment_max: int
     summary: list[SummaryRow]
     remaining: str  # "本次操作完成后，…您还可以进行N次五天无理由退订。" (SPEC.md §5), counted (ngettext)
+    scope: str = SCOPE_ALL  # what the amounts are for
+    scope_options: tuple[RadioOption, ...] = ()  # offered when renewal periods have not started (退订续费周期)
 
     @classmethod
     def of(
@@ -142,4 +181,6 @@ class UnsubscribePage:
             comment_max=unsubscribe.COMMENT_MAX,
             summary=summary_rows(quote) if quote else [],
             remaining=remaining_sentence(quote) if quote else "",
+            scope=SCOPE_RENEWALS if quote and quote.renewals_only else SCOPE_ALL,
+            scope_options=tuple(scope_options()) if quote and quote.renewals_to_come else (),
         )
