@@ -10,21 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.enums import CouponKind, LedgerKind, OrderKind, OrderStatus
+from models.enums import REFUND_KINDS, CouponKind, LedgerKind, OrderKind, OrderStatus
 from models.records import Account, Order
 from models.rules.capitals import amount_in_capitals
-from models.services import orders
+from models.services import orders, reversals
 from models.services.accounts import find_account
 from models.services.errors import N_, NotFound
 from models.tables import Account as AccountTable
-from models.tables import Charge, SupportOrder
 from models.tables import Coupon as CouponTable
 from models.tables import LedgerEntry as LedgerEntryTable
 
-#: The kinds of order that give money back (SPEC.md §13): their amount is 退款金额, never 应付金额. Read by value so
-#: that a refund kind added to OrderKind later (退订, 退订续费周期) is one here as soon as it exists.
-REFUND_KIND_VALUES = frozenset({"downgrade", "unsubscribe", "unsub_renewals"})
-REFUND_KINDS: frozenset[OrderKind] = frozenset(kind for kind in OrderKind if kind.value in REFUND_KIND_VALUES)
 #: Statuses with no receipt: nothing was paid or refunded.
 NO_RECEIPT = frozenset({OrderStatus.PENDING, OrderStatus.CANCELLED})
 NO_RECEIPT_MESSAGE = N_("该订单没有凭证：只有已支付的订单和退款订单有凭证。待支付或已取消的订单没有凭证。")
@@ -110,23 +105,14 @@ async def _ledger(order_id: str, kind: LedgerKind) -> list[tuple[int, int]]:
 
 
 async def _reversed(order: Order) -> tuple[ReversedOrder, ...]:
-    """The orders a refund order gives money back for: the orders of the periods whose charges it reverses (a
-    negative charge per period, naming the refund order), with the fen of the refund that is theirs."""
-    rows = await Charge.select(Charge.amount_fen, Charge.period.order.as_alias("reversed")).where(
-        (Charge.order_id == order.id) & (Charge.amount_fen < 0)
-    )
+    """The orders a refund order gives money back for (its OrderReversal links, one per period), each with the fen
+    of the refund that is theirs, in the order they were linked."""
     amounts: dict[str, int] = {}
-    for row in rows:
-        amounts[str(row["reversed"])] = amounts.get(str(row["reversed"]), 0) - int(row["amount_fen"])
-    if not amounts:
-        return ()
-    kinds = {
-        str(row["id"]): OrderKind(row["kind"])
-        for row in await SupportOrder.select(SupportOrder.id, SupportOrder.kind).where(
-            SupportOrder.id.is_in(sorted(amounts))
-        )
-    }
-    return tuple(ReversedOrder(oid, kinds[oid], fen) for oid, fen in sorted(amounts.items()) if oid in kinds)
+    kinds: dict[str, OrderKind] = {}
+    for link in await reversals.reversed_by_refund(order.id):
+        amounts[link.reversed_order] = amounts.get(link.reversed_order, 0) + link.amount_fen
+        kinds[link.reversed_order] = link.other_kind
+    return tuple(ReversedOrder(oid, kinds[oid], fen) for oid, fen in amounts.items())
 
 
 async def _coupon_kind(coupon_id: int | None) -> CouponKind | None:

@@ -20,7 +20,9 @@ from models.services import orders, packs, payments, purchase, receipts
 from models.services.accounts import account_by_login
 from tests.helpers.http import place_order, post_form, sign_in
 from tests.helpers.orders import premium_renewed_downgraded
-from tests.helpers.times import START
+from tests.helpers.times import START, bj
+from tests.helpers.unsubscribe import add_renewal, buy
+from tests.unit.test_refund_orders import unsubscribe_now
 from web.orders import pdf
 
 BUYER = "partner-b-buyer"  # 海川数据有限公司
@@ -80,6 +82,48 @@ async def test_the_receipt_of_a_downgrade_is_a_refund_naming_what_it_reverses(de
     assert sum(r.amount_fen for r in receipt.reverses) == down.due_fen
     assert receipt.refunded_to == ((BUYER, down.due_fen),) and receipt.payer_logins == (BUYER,)
     assert receipt.settled_at == START + timedelta(days=5)
+
+
+async def test_the_receipt_of_an_unsubscribe_is_a_refund_naming_both_orders(client, demo):
+    bought_id = await buy(BUYER, bj(2024, 1, 1, 10, 30))
+    renewed = await add_renewal(BUYER, bj(2024, 1, 10, 9))
+    _quote, row = await unsubscribe_now(BUYER, bj(2024, 1, 15, 18, 40))
+    refund = await orders.get(row["order_id"])
+    receipt = await receipts.build(refund)
+    assert receipt.refund and receipt.kind == OrderKind.UNSUBSCRIBE and receipt.status == OrderStatus.REFUND_DONE
+    assert receipt.amount_fen == refund.due_fen == 1_229_248 and receipt.capitals == "壹万贰仟贰佰玖拾贰元肆角捌分"
+    assert {(r.order_id, r.kind, r.amount_fen) for r in receipt.reverses} == {
+        (bought_id, OrderKind.PURCHASE, 379_248),
+        (renewed, OrderKind.RENEWAL, 850_000),
+    }
+    assert receipt.refunded_to == ((BUYER, 1_229_248),) and receipt.settled_at == bj(2024, 1, 15, 18, 40)
+    # the orders it reverses (已退订) were paid: they keep their receipts
+    assert receipts.has_receipt(await orders.get(bought_id))
+    await sign_in(client, BUYER)
+    detail = await client.get(f"/orders/{refund.id}")
+    assert f'href="/orders/{refund.id}/receipt">查看凭证</a>' in detail.text
+    page = await client.get(f"/orders/{refund.id}/receipt")
+    assert "<h1>退款凭证</h1>" in page.text and "已退款" in page.text and "应付金额" not in page.text
+    text = pdf_text((await client.get(f"/orders/{refund.id}/receipt.pdf")).content)
+    for expected in (
+        refund.id,
+        "壹万贰仟贰佰玖拾贰元肆角捌分",
+        "¥12,292.48",
+        bought_id,
+        renewed,
+        "2024-01-15 18:40:00",
+    ):
+        assert expected in text
+
+
+async def test_the_receipt_of_a_renewal_only_unsubscribe_names_the_renewal(demo):
+    await buy(BUYER, bj(2024, 1, 1, 10, 30))
+    renewed = await add_renewal(BUYER, bj(2024, 1, 10, 9))
+    _quote, row = await unsubscribe_now(BUYER, bj(2024, 1, 15, 18, 40), renewals_only=True)
+    receipt = await receipts.build(await orders.get(row["order_id"]))
+    assert receipt.kind == OrderKind.UNSUBSCRIBE_RENEWALS and receipt.refund
+    assert [(r.order_id, r.amount_fen) for r in receipt.reverses] == [(renewed, 850_000)]
+    assert receipt.amount_fen == 850_000 and receipt.capitals == "捌仟伍佰元整"
 
 
 async def test_pending_and_cancelled_orders_have_no_receipt(demo):
