@@ -169,6 +169,8 @@ async def test_the_receipt_page_and_its_pdf(client, demo):
     for expected in (order_id, "捌仟伍佰元整", "付款凭证", "海川数据有限公司", "¥8,500.00", "2024-01-01 10:30:00"):
         assert expected in text
     assert "下载凭证" not in text  # the page's links stay on the page
+    head = await client.head(f"/orders/{order_id}/receipt.pdf")
+    assert head.status_code == 200 and head.headers["content-type"] == "application/pdf" and head.content == b""
 
 
 async def test_the_receipt_of_a_downgrade_over_http_says_refund(client, demo, clock):
