@@ -78,13 +78,17 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def cmd_create_partner(args: argparse.Namespace, settings: Settings) -> None:
-    from models.services.accounts import create_partner
+    """创建主帐号 as on the operator console's 合作伙伴 (models.services.ops_partners), with its audit row."""
+    from models.services import ops_partners
+    from models.services.cli_operator import command_line_operator
 
-    await create_partner(
-        args.login,
-        args.password,
-        args.company,
-        settings.clock.now(),
+    now = settings.clock.now()
+    await ops_partners.create_partner(
+        await command_line_operator(now, args.operator),
+        now,
+        login=args.login,
+        password=args.password,
+        company=args.company,
         certified=args.certified,
         phone=args.phone,
         email=args.email,
@@ -93,10 +97,20 @@ async def cmd_create_partner(args: argparse.Namespace, settings: Settings) -> No
 
 
 async def cmd_create_member(args: argparse.Namespace, settings: Settings) -> None:
-    from models.services.accounts import create_member
+    """创建子帐号 as on the operator console's 合作伙伴 (models.services.ops_partners), with its audit row."""
+    from models.services import ops_partners
+    from models.services.cli_operator import command_line_operator
 
-    await create_member(
-        args.login, args.partner, args.password, args.company, args.phone, args.email, settings.clock.now()
+    now = settings.clock.now()
+    await ops_partners.create_member(
+        await command_line_operator(now, args.operator),
+        now,
+        login=args.login,
+        main_login=args.partner,
+        password=args.password,
+        company=args.company,
+        phone=args.phone,
+        email=args.email,
     )
     print(f"created member account {args.login} under {args.partner}")
 
@@ -109,9 +123,21 @@ async def cmd_create_operator(args: argparse.Namespace, settings: Settings) -> N
 
 
 async def cmd_certify(args: argparse.Namespace, settings: Settings) -> None:
-    from models.services.accounts import certify
+    """认证 / 取消认证 as on the operator console (models.services.ops_partners.set_certified), with its audit row;
+    asking for the state the partner is already in changes nothing and says so."""
+    from models.services import ops_partners
+    from models.services.cli_operator import command_line_operator
+    from models.services.errors import Conflict
 
-    await certify(args.login, not args.revoke)
+    now = settings.clock.now()
+    partner_id = await ops_partners.partner_of_login(args.login)
+    try:
+        await ops_partners.set_certified(
+            await command_line_operator(now, args.operator), partner_id, not args.revoke, now, args.reason
+        )
+    except Conflict:
+        print(f"{args.login}: certified={not args.revoke} (unchanged)")
+        return
     print(f"{args.login}: certified={not args.revoke}")
 
 
@@ -123,16 +149,25 @@ def _amount(text: str) -> int:
 
 
 async def cmd_top_up(args: argparse.Namespace, settings: Settings) -> None:
-    from models.db import write_transaction
-    from models.enums import LedgerKind
-    from models.services import ledger
-    from models.services.accounts import account_by_login
+    """余额充值 as on the operator console (models.services.ops_partners.top_up): through the ledger, noted with the
+    operator and the reason, with its audit row."""
+    import secrets
+
+    from models.rules.money import to_decimal
+    from models.services import ops_partners
+    from models.services.cli_operator import command_line_operator
 
     amount = _amount(args.amount)
-    account = await account_by_login(args.login)
-    async with write_transaction():
-        balance = await ledger.credit(account.id, amount, settings.clock.now(), kind=LedgerKind.TOP_UP, note="operator")
-    print(f"{args.login}: balance {format_money(balance, 'en')}")
+    now = settings.clock.now()
+    done = await ops_partners.top_up(
+        await command_line_operator(now, args.operator),
+        now,
+        login=args.login,
+        amount=str(to_decimal(amount)),
+        reason=args.reason,
+        request_key=secrets.token_hex(16),
+    )
+    print(f"{args.login}: balance {format_money(done.balance_fen, 'en')}")
 
 
 async def cmd_messages(args: argparse.Namespace, settings: Settings) -> None:
@@ -276,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     partner.add_argument("--certified", action="store_true")
     partner.add_argument("--phone", default="")
     partner.add_argument("--email", default="")
+    partner.add_argument("--operator", help="the operator the audit log names (default: the built-in 'cli')")
     partner.set_defaults(run=cmd_create_partner)
     member = account.add_parser("create-member", help="create a member account under a main account")
     member.add_argument("login")
@@ -284,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     member.add_argument("--company", required=True)
     member.add_argument("--phone", required=True)
     member.add_argument("--email", required=True)
+    member.add_argument("--operator", help="the operator the audit log names (default: the built-in 'cli')")
     member.set_defaults(run=cmd_create_member)
     operator = account.add_parser("create-operator", help="create an operator (运营控制台, /ops/login)")
     operator.add_argument("login")
@@ -292,12 +329,16 @@ def build_parser() -> argparse.ArgumentParser:
     certify = account.add_parser("certify", help="mark a partner certified (Service Partner Program)")
     certify.add_argument("login")
     certify.add_argument("--revoke", action="store_true")
+    certify.add_argument("--operator", help="the operator the audit log names (default: the built-in 'cli')")
+    certify.add_argument("--reason", default="", help="why (the audit log shows it)")
     certify.set_defaults(run=cmd_certify)
 
     balance = sub.add_parser("balance", help="account balances").add_subparsers(dest="action", required=True)
     top_up = balance.add_parser("top-up", help="add money to an account's balance")
     top_up.add_argument("login")
     top_up.add_argument("amount", help="yuan, e.g. 8500 or 8500.00")
+    top_up.add_argument("--operator", help="the operator the audit log names (default: the built-in 'cli')")
+    top_up.add_argument("--reason", default="命令行充值", help="充值原因, 1-200 characters (the ledger note shows it)")
     top_up.set_defaults(run=cmd_top_up)
 
     messages = sub.add_parser("messages", help="notifications sent to an account, newest first")

@@ -29,6 +29,8 @@ LATEST = 20
 #: The largest single top-up, in yuan: a typo of three zeros is refused rather than credited.
 TOP_UP_MAX = Decimal("10000000.00")
 REASON_MAX = 200
+#: A top-up's audit detail: this, then the amount as shown (¥1,234.56).
+AMOUNT_DETAIL = "金额 "
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +346,7 @@ async def _repeated(request_key: str) -> TopUp | None:
     if entry is None or entry.account is None:
         return None
     account = await accounts.get_account(entry.account)
-    amount = int(entry.detail.split("amount_fen=")[1].split(";")[0]) if "amount_fen=" in entry.detail else 0
+    amount = to_fen(parse_amount(entry.detail.removeprefix(AMOUNT_DETAIL)))
     return TopUp(entry.account, account.login, account.partner, amount, account.balance_fen, repeated=True)
 
 
@@ -377,7 +379,7 @@ async def top_up(operator: Operator, now: datetime, *, login: str, amount: str, 
                 now,
                 account_id=account.id,
                 reason=reason,
-                detail=f"amount_fen={amount_fen}; amount={format_money(amount_fen, 'zh_CN')}",
+                detail=AMOUNT_DETAIL + format_money(amount_fen, "zh_CN"),
                 request_key=request_key,
             )
     except _AlreadyDone:
