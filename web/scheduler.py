@@ -1,5 +1,5 @@
 """The in-process scheduler of `partner-console serve`: runs the due jobs (models.services.jobs.run_due:
-auto-renew, lapsed orders, e-mail; and the removal of sessions that ended by age) every minute in each worker. The jobs are idempotent and decide between
+auto-renew at 03:00 Beijing, reminders, lapsed orders, e-mail; and the removal of sessions that ended by age) every minute in each worker. The jobs are idempotent and decide between
 concurrent runs in the database, so several workers (or machines, or a cron'd `tick`) may run them at once.
 
 Started and stopped by the app's lifespan hooks; CONSOLE_SCHEDULER=off (Settings.scheduler False) disables it.

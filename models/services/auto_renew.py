@@ -1,17 +1,22 @@
-"""The daily auto-renew job (SPEC.md §8): from 7 days before a chain ends, one attempt per plan per Beijing day
-renews it from the payer's balance (the account that switched it on, SPEC.md §12). Safe to run again and from
-several workers at once: a unique key per period and day decides who does the work."""
+"""The daily auto-renew job (SPEC.md §8, §16): at 03:00 Beijing time from 7 days before a chain ends
+(models.rules.renew_schedule), one attempt per plan per day renews it from the payer's balance (the account that
+switched it on, SPEC.md §12). Safe to run again and from several workers at once: a unique key per period and day
+decides who does the work. A failure is told, with the end date, to the payer and the main account (a reminder);
+a success is a payment result, linked to its order."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
+from piccolo.columns.combination import Combinable
+
 from models.db import is_unique_violation, lock_partner, write_transaction
-from models.enums import OrderStatus, PaymentMethod, RenewalOutcome
+from models.enums import NotificationKind, OrderStatus, PaymentMethod, RenewalOutcome
 from models.records import Account, Period
 from models.rules.money import format_datetime_cn, format_money
-from models.rules.periods import is_valid_term, to_beijing
+from models.rules.periods import is_valid_term
+from models.rules.renew_schedule import due_attempt
 from models.services import ledger, order_kinds, orders, payments
 from models.services.accounts import find_account, main_account_of
 from models.services.errors import DomainError, NotFound
@@ -21,7 +26,6 @@ from models.services.renewal import (
     LEVEL_ZH,
     RenewalQuote,
     chain_last,
-    is_due,
     open_order,
     payer_refusal,
     quote_for,
@@ -41,7 +45,6 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
     balance (the account that switched auto-renew on), notify. Returns the outcome, or None when there was nothing
     to do (or another run did it). A payer that left the company or may no longer pay fails the attempt: nobody
     else's balance is ever charged instead."""
-    day = to_beijing(now).date().isoformat()
     async with write_transaction():
         await lock_partner(partner_id)
         plan = (
@@ -56,8 +59,10 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
         if last is None:  # the plan ended (or was unsubscribed): so did its auto-renew, lest a new plan inherit it
             await Plan.update({Plan.auto_renew: False, Plan.auto_renew_payer: None}).where(Plan.id == plan_id)
             return None
-        if not is_due(last, now):
+        due = due_attempt(last.end, now)
+        if due is None:  # before today's 03:00, before the first attempt, or after the end
             return None
+        day = due.date().isoformat()
         key = f"{last.id}:{day}"
         if await RenewalAttempt.exists().where(RenewalAttempt.unique_key == key):
             return None
@@ -94,13 +99,14 @@ async def _attempt(plan_id: int, partner_id: int, now: datetime) -> str | None:
         await RenewalAttempt.update({RenewalAttempt.outcome: outcome, RenewalAttempt.order_id: order_id}).where(
             RenewalAttempt.unique_key == key
         )
+        kind = NotificationKind.PAYMENT_RESULT if outcome == RenewalOutcome.RENEWED else NotificationKind.REMINDER
         told = [payer.id] if payer is not None else []
         if outcome != RenewalOutcome.RENEWED:  # a failure is the main account's to know too (SPEC.md §16)
             main = await main_account_of(partner_id)
             if main is not None and main.id not in told:
                 told.append(main.id)
         for account_id in told:
-            await notify(account_id, subject, body, now)
+            await notify(account_id, subject, body, now, kind=kind, order_id=order_id)
     return outcome
 
 
@@ -128,7 +134,10 @@ async def _charge(
     elif problem is not None:
         outcome = RenewalOutcome.FAILED
         subject = "自动续费失败"
-        body = f"{what}未能完成：{problem} 订单 {order_id} 已取消。"
+        body = (
+            f"{what}未能完成：{problem} 订单 {order_id} 已取消。"
+            f"支持计划将于 {format_datetime_cn(last.end)} 到期，请在此之前手动续费。"
+        )
     else:
         await payments.settle(order_id, now, payer_id=payer.id)
         outcome = RenewalOutcome.RENEWED
@@ -142,12 +151,16 @@ async def _charge(
     return outcome, order_id, subject, body
 
 
-async def auto_renew_due(now: datetime) -> dict[str, int]:
-    """The daily auto-renew job (SPEC.md §8): every plan with auto-renew on whose chain ends within 7 days tries
-    once per Beijing day to renew from its payer's balance (the account that switched auto-renew on).
+async def auto_renew_due(now: datetime, partner_id: int | None = None) -> dict[str, int]:
+    """The daily auto-renew job (SPEC.md §8, §16): every plan with auto-renew on whose attempt of the day is due
+    (03:00 Beijing from 7 days before the end) tries once to renew from its payer's balance (the account that
+    switched auto-renew on). `partner_id`: that company's plan only (the demo's 立即执行定时任务).
     Safe to run again and from several workers at once."""
     done = {"auto_renewed": 0, "auto_renew_failed": 0}
-    plans = await Plan.select(Plan.id, Plan.partner).where(Plan.auto_renew.eq(True)).order_by(Plan.id)
+    where: Combinable = Plan.auto_renew.eq(True)
+    if partner_id is not None:
+        where = where & (Plan.partner == partner_id)
+    plans = await Plan.select(Plan.id, Plan.partner).where(where).order_by(Plan.id)
     for plan in plans:
         try:
             outcome = await _attempt(plan["id"], plan["partner"], now)

@@ -3,6 +3,8 @@
 GET  /demo/clock          the page: this browser's time, the server's, a form 时间 + 设置, and 恢复真实时间
 POST /demo/clock          设置: this browser's time becomes 时间 (Beijing time) and runs on from it
 POST /demo/clock/reset    恢复真实时间: this browser follows the server's clock again (CONSOLE_NOW when pinned)
+POST /demo/clock/run-jobs 立即执行定时任务: the scheduled jobs (auto-renew, reminders, lapsed orders) for the signed-in
+                          account's company only, at this browser's time (the server's scheduler keeps its own clock)
 
 The clock lives in this browser's server-side session (web.clock.BrowserClock), so two browsers on one server may
 live at different times; an anonymous visitor gets a session for it (and keeps the clock when signing in).
@@ -22,6 +24,7 @@ from litestar.response import Redirect, Template
 
 from models.records import Account
 from models.rules.periods import BEIJING, whole_second
+from models.services.jobs import run_due
 from web.auth import provide_account, server_now
 from web.clock import TEST_CLOCK_KEY, BrowserClock
 from web.forms import form_data
@@ -115,4 +118,29 @@ class DemoController(Controller):
         if isinstance(session, dict):
             session.pop(TEST_CLOCK_KEY, None)
         flash(request, _("本浏览器已恢复真实时间。"), "success")
+        return Redirect(path="/demo/clock", status_code=303)
+
+    @post("/clock/run-jobs")
+    async def run_jobs(self, request: Request, now: datetime) -> Redirect:
+        account = await signed_in_account(request)
+        if account is None:
+            flash(request, _("请先登录：定时任务只为当前帐号所在的公司执行。"), "info")
+            return Redirect(path="/demo/clock", status_code=303)
+        settings = request.app.state.settings
+        done = await run_due(
+            now, order_lapse_days=settings.order_lapse_days, smtp_url=settings.smtp_url, partner_id=account.partner
+        )
+        flash(
+            request,
+            _(
+                "已按 %(moment)s 为本公司执行定时任务：自动续费成功 %(renewed)s 次、失败 %(failed)s 次，"
+                "发送提醒 %(reminders)s 条，取消超时订单 %(lapsed)s 个。",
+                moment=when(now),
+                renewed=done["auto_renewed"],
+                failed=done["auto_renew_failed"],
+                reminders=done["reminders_sent"],
+                lapsed=done["lapsed_orders"],
+            ),
+            "success",
+        )
         return Redirect(path="/demo/clock", status_code=303)
