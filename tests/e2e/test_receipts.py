@@ -1,7 +1,8 @@
 """Receipts (凭证, issue 13) in the browser, zh-CN and English: from the order page 查看凭证 opens the receipt (its
 heading, the order id, the amount in figures and in Chinese capitals), which passes axe-core at 1280 and 375 px;
 下载凭证（PDF） downloads the same document as a PDF (application/pdf, non-empty, the order id and the capitals in
-its text). Screenshots land in tests/e2e/artifacts/receipts/ (the PDF too, for a look at its first page).
+its text). The contract of a 申请线上合同请款后支付 order passes axe in both locales and 下载合同（PDF） downloads it.
+Screenshots land in tests/e2e/artifacts/receipts/ (the PDFs too, for a look at their first page).
 
 The console is pinned at 2024/01/01 10:30:00; partner-b-buyer buys Standard for a month (¥8,500.00, paid by
 balance)."""
@@ -13,7 +14,18 @@ from pathlib import Path
 
 import pytest
 from a11y import assert_no_axe_violations
-from flows import EN, PINNED, ZH, buy_by_balance, set_locale, sign_in, summary_value, tr
+from flows import (
+    EN,
+    PINNED,
+    ZH,
+    axe_in_both_locales,
+    buy_by_balance,
+    place_order,
+    set_locale,
+    sign_in,
+    summary_value,
+    tr,
+)
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -70,3 +82,22 @@ def test_a_receipt_page_and_its_pdf(console, new_context, locale):
     # the same address answers application/pdf to the browser's own request (cookies and all)
     response = page.request.get(f"/orders/{order_id}/receipt.pdf")
     assert response.ok and response.headers["content-type"] == "application/pdf"
+
+
+def test_the_contract_downloads_as_a_pdf(make_server, new_context):
+    srv = make_server(now=PINNED)
+    page = new_context(base_url=srv.url, accept_downloads=True).new_page()
+    sign_in(page, BUYER)
+    order_id = place_order(page)
+    page.get_by_role("radio", name="申请线上合同请款后支付", exact=True).check()
+    page.get_by_role("button", name="确认付款", exact=True).click()
+    page.get_by_role("link", name="查看合同", exact=True).click()
+    expect(page.get_by_role("heading", name="合作伙伴支持计划购买合同", level=1)).to_be_visible()
+    axe_in_both_locales(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载合同（PDF）", exact=True).click()
+    assert download.value.suggested_filename == f"contract-{order_id}.pdf"
+    content = Path(download.value.path()).read_bytes()
+    assert content.startswith(b"%PDF")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    assert "合作伙伴支持计划购买合同" in text and order_id in text and "¥8,500.00" in text
