@@ -253,3 +253,24 @@ async def test_check_amount_rules():
     for bad in ("", "0", "0.00", "10000000.01", "1e3", "NaN"):
         with pytest.raises(DomainError):
             ops_partners.check_amount(bad)
+
+
+async def test_the_list_pages_by_20_keeping_the_search(ops, clock):
+    from models.services.accounts import create_partner
+
+    for n in range(22):
+        await create_partner(f"paged-{n:02d}", "paged-pass-2026", f"分页公司{n:02d}", clock.now())
+    first = await ops.get("/ops/partners", params={"q": "paged-"})
+    assert "找到 22 个合作伙伴" in first.text
+    assert "paged-21" in first.text and "paged-01<" not in first.text
+    assert 'href="/ops/partners?q=paged-&amp;page=2"' in first.text
+    second = await ops.get("/ops/partners", params={"q": "paged-", "page": "2"})
+    assert "paged-01<" in second.text and "paged-00<" in second.text and "paged-21<" not in second.text
+    assert (await ops.get("/ops/partners", params={"page": "x²"})).status_code == 200
+
+
+async def test_an_operator_session_ends_after_its_age(ops, clock, settings):
+    assert (await ops.get("/ops/partners")).status_code == 200
+    clock.advance(seconds=settings.session_max_age + 1)
+    response = await ops.get("/ops/partners", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/ops/login")
