@@ -2,7 +2,8 @@
 OPERATOR_KEY and never the partner's account key (web.sessions.ACCOUNT_KEY), and signing in as either replaces
 the whole session under a new key.
 
-- A request with a partner session gets 404 under /ops (the operator console does not exist for partners).
+- A request with a partner session gets 404 under /ops (the operator console does not exist for partners);
+  /ops/login itself still answers, and signing in there ends the partner session (web.ops.auth).
 - A request with no operator session is sent to /ops/login (303; htmx: HX-Redirect).
 - The partner console reads only the account key, so an operator's session is simply not signed in there.
 
