@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.enums import REFUND_KINDS, CouponKind, LedgerKind, OrderKind, OrderStatus
-from models.records import Account, Order
+from models.records import Order
 from models.rules.capitals import amount_in_capitals
-from models.services import orders, reversals
+from models.services import reversals
 from models.services.accounts import find_account
 from models.services.errors import N_, NotFound
 from models.tables import Account as AccountTable
@@ -174,8 +174,3 @@ async def build(order: Order) -> Receipt:
         reverses=reverses,
         refunded_to=refunded_to,
     )
-
-
-async def receipt_for(account: Account, order_id: str) -> Receipt:
-    """The receipt of an order this account may see (orders.get_for: anyone else gets "not found")."""
-    return await build(await orders.get_for(account, order_id))

@@ -212,6 +212,7 @@ async def test_another_company_gets_404_and_a_pending_order_has_no_receipt(clien
         response = await client.get(path)
         assert response.status_code == 404
         assert "该订单没有凭证" in response.text and response.headers["content-type"].startswith("text/html")
+        assert "<h1>没有凭证</h1>" in response.text and f'href="/orders/{pending}">返回订单</a>' in response.text
     assert (await client.get("/orders/CSNOPE/receipt.pdf")).status_code == 404
 
 

@@ -14,9 +14,9 @@ from litestar.di import Provide
 from litestar.response import Template
 
 from models.enums import PAYMENT_METHOD_NAMES, CouponKind
-from models.records import Account
+from models.records import Account, Order
 from models.rules.periods import to_beijing
-from models.services import receipts
+from models.services import orders, receipts
 from models.services.errors import N_
 from models.services.receipts import Receipt, ReceiptLine
 from web.auth import provide_account
@@ -125,13 +125,25 @@ class ReceiptsController(Controller):
     @get("/{order_id:str}/receipt")
     async def receipt_page(self, request: Request, account: Account, order_id: str) -> Template:
         """查看凭证: the receipt in the console's layout, with 下载凭证（PDF）."""
-        model = ReceiptPage.of(await receipts.receipt_for(account, order_id))
+        order = await orders.get_for(account, order_id)
+        if not receipts.has_receipt(order):
+            return _none(request, account, order)
+        model = ReceiptPage.of(await receipts.build(order))
         context = {"account": account, "page": model, "layout": PAGE_LAYOUT, "printing": False}
         return page(request, "orders/receipt.html", context)
 
     @get("/{order_id:str}/receipt.pdf")
-    async def receipt_pdf(self, request: Request, account: Account, order_id: str) -> Response[bytes]:
+    async def receipt_pdf(self, request: Request, account: Account, order_id: str) -> Response[bytes] | Template:
         """下载凭证（PDF）: the same document, laid out for paper."""
-        receipt = await receipts.receipt_for(account, order_id)
+        order = await orders.get_for(account, order_id)
+        if not receipts.has_receipt(order):
+            return _none(request, account, order)
+        receipt = await receipts.build(order)
         context = {"account": account, "page": ReceiptPage.of(receipt), "layout": PRINT_LAYOUT, "printing": True}
         return await pdf_response(request, "orders/receipt.html", context, receipt.filename)
+
+
+def _none(request: Request, account: Account, order: Order) -> Template:
+    """A pending or cancelled order: no receipt (404), saying why, with the way back to the order."""
+    context = {"account": account, "order": order, "message": receipts.NO_RECEIPT_MESSAGE}
+    return page(request, "orders/receipt_none.html", context, status_code=404)
