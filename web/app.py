@@ -41,6 +41,9 @@ from web.settings import ASSETS, Settings
 
 #: Larger than any form of the console (a ticket is the largest); Litestar answers 413 above it.
 MAX_BODY = 1024 * 1024
+#: Paths that read no session and show no form: the health check and the static files go without a session
+#: lookup and without a CSRF cookie (issue 16: what costs without serving).
+NO_SESSION = ["^/healthz$", "^/static/"]
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -63,6 +66,10 @@ def _environment() -> Environment:
         extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Compiled templates stay cached for the process: no getmtime of every template (and of every one it
+        # includes or imports) at each render. Templates change with a release, which restarts the process.
+        auto_reload=False,
+        cache_size=1000,
     )
     cast(_I18nEnvironment, env).install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)
     template_globals.install(env)
@@ -118,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         httponly=True,
         samesite="lax",
         secure=settings.https,
+        exclude=NO_SESSION,
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -125,7 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         header_name="x-csrftoken",
         cookie_samesite="strict",
         cookie_secure=settings.https,
-        exclude=["/payments/sandbox/notify"],
+        exclude=["/payments/sandbox/notify", *NO_SESSION],
     )
     app = Console(
         route_handlers=[
@@ -145,7 +153,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={STORE_NAME: DatabaseSessionStore(settings.clock, settings.session_max_age)},
         before_request=guard_request,
         before_send=[add_headers],
-        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, minimum_size=500),
+        compression_config=CompressionConfig(
+            backend="brotli", brotli_gzip_fallback=True, minimum_size=500, exclude=NO_SESSION
+        ),
         request_max_body_size=MAX_BODY,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         dependencies={"now": Provide(provide_now, sync_to_thread=False)},

@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from web.errors import RETRY_HEADER
 
 MAX_REPLAY_BODY = 1024 * 1024
+_RETRY = RETRY_HEADER.lower().encode()
 
 
 async def _read_body(receive: Receive) -> tuple[list[Any], bool]:
@@ -67,7 +68,9 @@ class ConflictRetryMiddleware:
 
         async def first_send(message: Message) -> None:
             nonlocal held
-            if message["type"] == "http.response.start" and RETRY_HEADER in MutableScopeHeaders.from_message(message):
+            if message["type"] == "http.response.start" and any(
+                name.lower() == _RETRY for name, _ in message.get("headers") or ()
+            ):
                 held = True
             if not held:
                 await send(message)

@@ -60,17 +60,27 @@ def _cache_control(scope: Scope) -> str:
     return PAGE
 
 
+_RAW_HEADERS = [(name.encode(), value.encode()) for name, value in HEADERS.items()]
+_OURS = {name for name, _ in _RAW_HEADERS}
+_CACHE_CONTROL = {value: value.encode() for value in (STATIC_VERSIONED, STATIC_PLAIN, PAGE)}
+
+
 async def add_headers(message: Message, scope: Scope) -> None:
-    """before_send: the headers above, on every response start."""
+    """before_send: the headers above, on every response start. (On the raw header list: this runs for every
+    response, and Litestar's header views scan the list once per header set.)"""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in HEADERS.items():
-        headers[name] = value
-    if "cache-control" not in headers:
-        headers["cache-control"] = _cache_control(scope)
+    raw: list[tuple[bytes, bytes]] = list(message.get("headers") or [])
+    names = {name.lower() for name, _ in raw}
+    if names & _OURS:
+        raw = [(name, value) for name, value in raw if name.lower() not in _OURS]
+    raw.extend(_RAW_HEADERS)
+    if b"cache-control" not in names:
+        raw.append((b"cache-control", _CACHE_CONTROL[_cache_control(scope)]))
+    message["headers"] = raw
     settings: Settings = scope["app"].state.settings
     if is_https(scope, settings):
+        headers = MutableScopeHeaders.from_message(message)
         headers["strict-transport-security"] = HSTS
         cookies = headers.getall("set-cookie", [])
         if cookies:

@@ -6,7 +6,8 @@ Litestar's server-side session middleware does the cookie work; two pieces are o
   (writes keep the expiry), so an 8-hour session is 8 hours however busy it is.
 - `RotatingSessionBackend`: a key is reused only if it was found in the store (a client cannot choose its own
   key, nor revive a revoked one), signing in always starts a new key, nothing is written for an anonymous
-  visitor with an empty session, and an unchanged session is not written again."""
+  visitor with an empty session, and an unchanged session is not written again. The store is read at most once
+  a request (on arrival, when the cookie names a key) and written at most once (when the session changed)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -124,15 +126,26 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         return loaded
 
     def get_session_id(self, connection: ASGIConnection) -> str:
+        """The key the session has so far ("" for none yet: a new key is drawn only when one is stored)."""
         scope: Any = connection.scope
-        return scope.get(_ROTATE) or scope.get(_FOUND) or self.generate_session_id()
+        return scope.get(_ROTATE) or scope.get(_FOUND) or ""
+
+    @cached_property
+    def _cookie(self) -> dict[str, Any]:
+        """The cookie's attributes from the config (the same for every response: read once)."""
+        return dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
 
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
         scope: Any = connection.scope
+        found, rotated = scope.get(_FOUND), scope.get(_ROTATE)
+        empty = scope_session is Empty or not scope_session
+        if empty and not found and not rotated and not connection.cookies.get(self.config.key):
+            return  # an anonymous visitor with nothing to keep: no row, no cookie (most requests of /login)
+        if not empty and not rotated and found and scope.get(_LOADED) == scope_session:
+            return  # unchanged: the row and the cookie stay as they are (most requests of a signed-in partner)
         store = self.config.get_store_from_app(scope["app"])
         headers = MutableScopeHeaders.from_message(message)
-        cookie = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
-        found, rotated = scope.get(_FOUND), scope.get(_ROTATE)
+        cookie = self._cookie
         if found and rotated:
             await self.delete(found, store=store)  # signing in ends the session the browser had before
         if scope_session is Empty or not scope_session:
@@ -143,9 +156,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                     "Set-Cookie", Cookie(value="null", key=self.config.key, expires=0, **cookie).to_header(header="")
                 )
             return
-        if not rotated and found and scope.get(_LOADED) == scope_session:
-            return  # unchanged: the row and the cookie stay as they are
-        key = self.get_session_id(connection)
+        key = self.get_session_id(connection) or self.generate_session_id()
         await self.set(session_id=key, data=self.serialize_data(scope_session, scope), store=store)
         headers.add("Set-Cookie", Cookie(value=key, key=self.config.key, **cookie).to_header(header=""))
 

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from models.db import write_transaction
 from models.records import Account
 from models.services.errors import N_, Conflict, DomainError, NotFound
+from models.services.hashing import off_loop
 from models.tables import Account as AccountTable
 from models.tables import LoginAttempt, Partner
 
@@ -24,6 +25,20 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     global _hasher, _DUMMY_HASH
     _hasher = hasher
     _DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+async def hash_password(password: str) -> str:
+    """The argon2 hash of a password, computed off the event loop (models.services.hashing)."""
+    return await off_loop(_hasher.hash, password)
+
+
+async def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether `password` is the one hashed (None: no account; checked against a dummy hash all the same, so an
+    unknown login takes as long as a known one). Off the event loop."""
+    try:
+        return await off_loop(_hasher.verify, password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, InvalidHashError, UnicodeEncodeError):  # a lone surrogate cannot be a password
+        return False
 
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
@@ -79,12 +94,13 @@ def _check_contact(company: str, phone: str, email: str) -> tuple[str, str, str]
 async def _insert_account(
     *, login: str, password: str, partner_id: int, is_main: bool, company: str, phone: str, email: str, now: datetime
 ) -> int:
+    password_hash = await hash_password(password)
     if await AccountTable.exists().where(AccountTable.login == login):
         raise Conflict(N_("帐号 %(login)s 已被占用。"), field="login", login=login)
     rows = await AccountTable.insert(
         AccountTable(
             login=login,
-            password_hash=_hasher.hash(password),
+            password_hash=password_hash,
             partner=partner_id,
             is_main=is_main,
             company_name=company,
@@ -210,9 +226,7 @@ async def authenticate(
         .where(AccountTable.login == login)
         .first()
     )
-    try:
-        _hasher.verify(account["password_hash"] if account else _DUMMY_HASH, password)
-    except (VerifyMismatchError, InvalidHashError, UnicodeEncodeError):  # a lone surrogate cannot be a password
+    if not await password_matches(account["password_hash"] if account else None, password):
         account = None
     if account is None:
         raise SignInRefused(N_("帐号或密码错误。"))  # the claimed try stays counted

@@ -20,6 +20,7 @@ from models.db import lock_partner, write_transaction
 from models.enums import Channel
 from models.records import Account
 from models.services.errors import N_, DomainError, NotFound, TooMany
+from models.services.hashing import off_loop
 from models.services.notifications import notify
 from models.tables import SupportOrder, VerificationCode
 
@@ -162,6 +163,10 @@ async def send_code(account: Account, order_id: str, channel: str, now: datetime
     if channel not in CODE_CHANNELS or channel not in where:
         raise DomainError(N_("请选择验证码的接收方式：手机或邮箱。"), field="channel")
     to = Channel(channel)
+    # The code and its hash are made before the transaction: hashing off the loop (models.services.hashing)
+    # while holding the write lock would keep other writers waiting for it.
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    code_hash = await off_loop(_hasher.hash, code)
     async with write_transaction():
         if not await _lock_company_of(order_id):
             raise NotFound(N_("订单不存在。"))
@@ -177,7 +182,6 @@ async def send_code(account: Account, order_id: str, channel: str, now: datetime
                 count=CODES_PER_WINDOW,
                 minutes=_whole(resend_at - now, timedelta(minutes=1)),
             )
-        code = f"{secrets.randbelow(1_000_000):06d}"
         await VerificationCode.update({VerificationCode.void: True}).where(
             (VerificationCode.account == account.id) & (VerificationCode.order_id == order_id)
         )
@@ -186,7 +190,7 @@ async def send_code(account: Account, order_id: str, channel: str, now: datetime
                 account=account.id,
                 order_id=order_id,
                 channel=to,
-                code_hash=_hasher.hash(code),
+                code_hash=code_hash,
                 created_at=now,
                 expires_at=now + CODE_TTL,
                 attempts=0,
@@ -241,7 +245,7 @@ async def check_code(account: Account, order_id: str, code: str, now: datetime) 
     if tries is None:  # another try used it up, voided it or was right, between the read and the claim
         return N_("该验证码已失效，请重新获取。")
     try:
-        _hasher.verify(latest.code_hash, code)
+        await off_loop(_hasher.verify, latest.code_hash, code)
     except VerifyMismatchError:
         if tries >= MAX_TRIES:
             await VerificationCode.update({VerificationCode.void: True}).where(VerificationCode.id == latest.id)
