@@ -46,7 +46,7 @@ from models.services import ledger, orders, reversals
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
-from models.services.plans import CATALOG, PlanState, plan_state
+from models.services.plans import PlanState, plan_state
 from models.services.purchase import buyer_refusal
 from models.tables import Charge, Period, Quote, UpgradeShare
 
@@ -188,7 +188,7 @@ def compute(state: PlanState, at: datetime) -> ChangeQuote:
     kind, target = TARGETS[state.level]
     _, views = _changing(state, state.level)
     breakdown = upgrade_breakdown if kind == UPGRADE else downgrade_breakdown
-    amount, lines = breakdown(views, at, target, CATALOG)
+    amount, lines = breakdown(views, at, target, state.catalog_at(at))  # the prices in force at `at`
     return ChangeQuote(kind=kind, current_level=state.level, new_level=target, amount=amount, lines=lines, at=at)
 
 
