@@ -81,6 +81,7 @@ class Receipt:
     settled_at: datetime  # paid, or refunded
     reverses: tuple[ReversedOrder, ...]  # a refund's reversed orders (empty for a payment)
     refunded_to: tuple[tuple[str, int], ...]  # a refund: (login, fen) per balance credited
+    reason: str  # a 退订 refund's reason (a key of unsubscribe.REASONS), "" otherwise
 
     @property
     def filename(self) -> str:
@@ -173,4 +174,5 @@ async def build(order: Order) -> Receipt:
         settled_at=settled,
         reverses=reverses,
         refunded_to=refunded_to,
+        reason=order.refund_reason if refund else "",
     )

@@ -104,8 +104,10 @@ async def test_the_receipt_of_an_unsubscribe_is_a_refund_naming_both_orders(clie
     assert f'href="/orders/{refund.id}/receipt">查看凭证</a>' in detail.text
     page = await client.get(f"/orders/{refund.id}/receipt")
     assert "<h1>退款凭证</h1>" in page.text and "已退款" in page.text and "应付金额" not in page.text
+    assert "<dt>退订原因</dt><dd>业务测试完毕退订</dd>" in page.text and receipt.reason == "test_done"
     text = pdf_text((await client.get(f"/orders/{refund.id}/receipt.pdf")).content)
     for expected in (
+        "业务测试完毕退订",
         refund.id,
         "壹万贰仟贰佰玖拾贰元肆角捌分",
         "¥12,292.48",

@@ -19,6 +19,7 @@ from models.rules.periods import to_beijing
 from models.services import orders, receipts
 from models.services.errors import N_
 from models.services.receipts import Receipt, ReceiptLine
+from models.services.unsubscribe import REASONS
 from web.auth import provide_account
 from web.i18n import _
 from web.orders.pdf import pdf_response
@@ -58,6 +59,7 @@ class ReceiptPage:
     method: str
     payer_label: str  # 付款帐号, or 退款至
     payers: str
+    reason: str  # 退订原因, translated ("" when there is none)
     lines: tuple[LineRow, ...]
     amount: str
     reverses: tuple[tuple[str, str, str], ...]  # (order id, kind, amount refunded of it)
@@ -85,6 +87,7 @@ class ReceiptPage:
             method_label=_("退款方式") if refund else _("支付方式"),
             method=method,
             payer_label=_("退款至") if refund else _("付款帐号"),
+            reason=_(REASONS[receipt.reason]) if receipt.reason in REASONS else "",
             payers=payers or "、".join(receipt.payer_logins),
             lines=tuple(line_row(line, refund) for line in receipt.lines),
             amount=money(receipt.amount_fen),
