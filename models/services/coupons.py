@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from piccolo.columns.combination import Combinable
 
-from models.db import lock_partner, write_transaction
+from models.db import MAX_SERIAL, lock_partner, write_transaction
 from models.enums import AuditAction, CouponKind, CouponState, OrderStatus
 from models.records import Coupon, Operator
 from models.rules.money import AmountError, format_money, parse_amount, to_decimal, to_fen
@@ -241,6 +241,8 @@ def check_grant(wanted: GrantRequest, now: datetime) -> Grant:
 
 
 async def get_coupon(coupon_id: int) -> Coupon:
+    if not 0 < coupon_id <= MAX_SERIAL:  # an id no row can have (PostgreSQL's integer would refuse it)
+        raise NotFound(N_("优惠券不存在。"))
     row = await CouponTable.select().where(CouponTable.id == coupon_id).first()
     if row is None:
         raise NotFound(N_("优惠券不存在。"))

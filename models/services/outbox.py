@@ -13,7 +13,7 @@ from datetime import datetime
 from piccolo.columns.combination import Combinable
 from piccolo.query import Select
 
-from models.db import write_transaction
+from models.db import MAX_SERIAL, write_transaction
 from models.enums import AuditAction, Channel, DeliveryState
 from models.records import Operator, OutboxEntry
 from models.rules.money import format_datetime_cn
@@ -108,6 +108,8 @@ async def listing(
 
 
 async def get_entry(message_id: int) -> OutboxEntry:
+    if not 0 < message_id <= MAX_SERIAL:  # an id no row can have (PostgreSQL's integer would refuse it)
+        raise NotFound(N_("通知不存在。"))
     row = await _select().where(Outbox.id == message_id).first()
     if row is None:
         raise NotFound(N_("通知不存在。"))

@@ -158,3 +158,11 @@ async def test_a_partner_session_gets_404(client, demo, clock):
     token = await csrf_token(client, "/plan")
     posted = await client.post("/ops/notifications/1/resend", data={"_csrf_token": token})
     assert posted.status_code == 404 and await AuditEntry.count() == 0
+
+
+async def test_ids_no_row_can_have_are_not_found(client, demo, clock):
+    await make_operator(clock.now())
+    await sign_in_operator(client)
+    for path in ("/ops/notifications/99999999999/resend", "/ops/coupons/99999999999/revoke"):
+        assert (await ops_post(client, path, {}, token_from="/ops/coupons")).status_code == 404
+    assert await AuditEntry.count() == 0
