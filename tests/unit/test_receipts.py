@@ -285,3 +285,10 @@ async def test_the_layout_runs_in_a_worker_thread(settings, monkeypatch):
     monkeypatch.setattr(pdf, "layout", recording)
     content = await pdf.render_pdf(env, "print_base.html", {}, CapacityLimiter(1))
     assert content.startswith(b"%PDF") and seen and seen[0] != loop_thread
+
+
+def test_a_download_name_with_chinese_carries_its_utf8_form():
+    assert pdf.attachment("CS1-receipt.pdf") == 'attachment; filename="CS1-receipt.pdf"'
+    assert pdf.attachment("CS1-凭证.pdf") == (
+        "attachment; filename=\"CS1-__.pdf\"; filename*=UTF-8''CS1-%E5%87%AD%E8%AF%81.pdf"
+    )
