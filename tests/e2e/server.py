@@ -7,8 +7,14 @@
     srv.stop()
     ConsoleServer(tmp_path, extra_env={"CONSOLE_DATABASE_URL": pg_url}, workers=4)   # PostgreSQL, `serve --workers 4`
 
-The CLI is run as `python -m web.cli ...` with the interpreter running pytest and the repository root as
-working directory, so it needs neither PATH nor an installed entry point.
+The CLI is run as `python -m tests.helpers.cheap_hash_cli ...` (`web.cli` with argon2's cheapest parameters, as the
+unit tests hash) with the interpreter running pytest and the repository root as working directory, so it needs neither
+PATH nor an installed entry point; with another `root` it is `python -m web.cli ...`.
+
+Migrate + demo at a pinned time run once per process for each set of settings: the first server makes a template
+database, the next ones with the same CONSOLE_* settings start on a copy of it (what migrate + demo would have made
+again: demo data depends only on the pinned clock). A real clock, a database of the caller's (extra_env's
+CONSOLE_DATABASE_URL) or an existing file are prepared by migrate + demo as always.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ import atexit
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -136,16 +145,26 @@ class ConsoleServer:
             self.env["CONSOLE_NOW"] = value
 
     # -------------------------------------------------------------------- CLI
+    @property
+    def _cli_command(self) -> list[str]:
+        module = "tests.helpers.cheap_hash_cli" if self.root == REPO_ROOT else "web.cli"
+        return [sys.executable, "-m", module]
+
     def cli(self, *args: object, check: bool = True, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
         """Run `partner-console ARGS…` on this server's database (and pinned clock).
 
         Raises CLIError (a CalledProcessError showing stdout/stderr) on a non-zero exit unless check=False.
         """
-        cmd = [sys.executable, "-m", "web.cli", *map(str, args)]
+        return self._cli(args, self.env, check=check, timeout=timeout)
+
+    def _cli(
+        self, args: tuple[object, ...], env: dict[str, str], *, check: bool = True, timeout: float = CLI_TIMEOUT
+    ) -> subprocess.CompletedProcess:
+        cmd = [*self._cli_command, *map(str, args)]
         result = subprocess.run(
             cmd,
             cwd=self.root,
-            env=self.env,
+            env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -168,9 +187,7 @@ class ConsoleServer:
         if self.running:
             return self
         if not self._prepared:
-            self.cli("migrate")
-            if self.demo:
-                self.cli("demo")
+            self._prepare()
             self._prepared = True
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             marker = f"\n===== start {datetime.now().isoformat()} CONSOLE_NOW={self.now} =====\n".encode()
@@ -181,9 +198,7 @@ class ConsoleServer:
             self._err_offset = err.tell()
             self.proc = subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "web.cli",
+                    *self._cli_command,
                     "serve",
                     "--host",
                     self.host,
@@ -202,6 +217,35 @@ class ConsoleServer:
         _LIVE.add(self)
         self._wait_healthy()
         return self
+
+    def _prepare(self) -> None:
+        """migrate (+ demo) on this server's database, or a copy of the template made by the first such server."""
+        key = self._template_key()
+        if key is None:
+            self.cli("migrate")
+            if self.demo:
+                self.cli("demo")
+            return
+        template = _TEMPLATES.get(key)
+        if template is None:
+            template = _template_dir() / f"template-{len(_TEMPLATES)}.sqlite3"
+            env = {**self.env, "CONSOLE_DATABASE_URL": f"sqlite:///{template}"}
+            self._cli(("migrate",), env)
+            if self.demo:
+                self._cli(("demo",), env)
+            with contextlib.closing(sqlite3.connect(template)) as conn:  # all of it in the file that is copied
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _TEMPLATES[key] = template
+        shutil.copyfile(template, self.db_path)
+
+    def _template_key(self) -> tuple | None:
+        """What migrate + demo's result depends on, or None when it is not to be shared (see the module's doc)."""
+        if self.now is None or self.env["CONSOLE_DATABASE_URL"] != f"sqlite:///{self.db_path}":
+            return None
+        if any(self.db_path.parent.glob(self.db_path.name + "*")):
+            return None
+        settings = tuple(sorted((k, v) for k, v in self.env.items() if k.startswith("CONSOLE_")))
+        return (str(self.root), self.demo, tuple(item for item in settings if item[0] != "CONSOLE_DATABASE_URL"))
 
     def _wait_healthy(self, timeout: float = STARTUP_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -307,12 +351,23 @@ def latest_code(server: ConsoleServer, login: str) -> str:
 
 
 _LIVE: set[ConsoleServer] = set()
+#: Migrated (+ demo) databases by ConsoleServer._template_key, in a folder of this process's, removed at exit.
+_TEMPLATES: dict[tuple, Path] = {}
+_TEMPLATE_DIR: list[Path] = []
+
+
+def _template_dir() -> Path:
+    if not _TEMPLATE_DIR:
+        _TEMPLATE_DIR.append(Path(tempfile.mkdtemp(prefix="console-templates-")))
+    return _TEMPLATE_DIR[0]
 
 
 def _stop_all() -> None:
     for srv in list(_LIVE):
         with contextlib.suppress(Exception):
             srv.stop(timeout=3)
+    for folder in _TEMPLATE_DIR:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 atexit.register(_stop_all)
