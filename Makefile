@@ -55,28 +55,35 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Each suite runs in PYTEST_WORKERS pytest-xdist processes (one per core; `PYTEST_WORKERS=0` runs one process).
+# The unit suite goes a file at a time to a worker (test_packaging builds its wheel once per module); end-to-end
+# tests go one at a time, each worker with its own browser, session server and ports; on PostgreSQL each worker
+# has its own database (tests/unit/conftest.py).
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist $(1))
+
 test: lint system-deps
 	$(PY) tools/catalogs.py check
-	$(PY) -m pytest tests/unit -q
-	$(MAKE) --no-print-directory test-postgres
-	$(PY) -m pytest tests/e2e -q
+	$(MAKE) --no-print-directory test-unit test-postgres test-e2e
 
 test-postgres: install
 	@url=$$(tools/pg_test_server.sh start $(PG_DIR) $(PG_PORT)) && \
 	trap 'tools/pg_test_server.sh stop $(PG_DIR)' EXIT && \
 	echo "unit tests on $$url" && \
-	CONSOLE_TEST_PG_URL=$$url $(PY) -m pytest tests/unit -q -m db
+	CONSOLE_TEST_PG_URL=$$url $(PY) -m pytest tests/unit -q -m db $(call XDIST,loadfile)
 
 test-unit: install
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q $(call XDIST,loadfile)
 
 test-e2e: install system-deps
-	$(PY) -m pytest tests/e2e -q
+	$(PY) -m pytest tests/e2e -q $(call XDIST,load)
 
 # After changing user-facing text: refresh both catalogs, then fill the English ones.
 messages: $(VENV)/.installed
 	$(PY) tools/catalogs.py update
 	$(PY) tools/catalogs.py check || true
 
+# The benchmark of issue 16 (bench/run.py): the console against a bare Litestar route, with Debian's wrk.
 bench: install
+	@command -v wrk >/dev/null || $(SUDO) apt-get install -y -qq wrk >/dev/null
 	$(PY) bench/run.py
