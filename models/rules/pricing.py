@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from models.enums import CouponKind, Level
 
+from .explain import ExplainLine, Explanation, Param, ParamKind, percent
 from .money import ZERO, round_fen, to_decimal
 from .periods import YEAR_TERMS, require_term
 
@@ -79,20 +80,59 @@ def monthly_price(level: str, catalog: Catalog = DEFAULT_CATALOG) -> Decimal:
     return ZERO
 
 
+def list_price_explained(level: str, months: int, catalog: Catalog = DEFAULT_CATALOG) -> Explanation:
+    """A term's list price with its 怎么算的 lines: monthly price x months, the yearly discount on a year term
+    (the term and its rate), and the one rounding step. `list_price` is this explanation's amount."""
+    require_term(months)
+    level = require_level(level)
+    monthly = monthly_price(level, catalog)
+    gross = monthly * months
+    lines = [
+        ExplainLine(
+            "%(level)s月价 %(price)s × %(months)s个月",
+            gross,
+            params=(
+                Param("level", ParamKind.LEVEL, level),
+                Param("price", ParamKind.MONEY, monthly),
+                Param("months", ParamKind.PLAIN, months),
+            ),
+        )
+    ]
+    if months in YEAR_TERMS:
+        lines.append(
+            ExplainLine(
+                "年付折扣：购买%(term)s优惠 %(rate)s",
+                -(gross * catalog.yearly_discount),
+                params=(
+                    Param("term", ParamKind.TERM, months),
+                    Param("rate", ParamKind.PLAIN, percent(catalog.yearly_discount)),
+                ),
+            )
+        )
+    return Explanation.rounded(lines, subtotal_label="折后金额（取整前）")
+
+
 def list_price(level: str, months: int, catalog: Catalog = DEFAULT_CATALOG) -> Decimal:
     """List price of a term: monthly x months, less the yearly discount on year terms, rounded once."""
-    require_term(months)
-    price = monthly_price(level, catalog) * months
-    if months in YEAR_TERMS:
-        price = price * (1 - catalog.yearly_discount)
-    return round_fen(price)
+    return list_price_explained(level, months, catalog).amount
+
+
+def pack_price_explained(count: int, catalog: Catalog = DEFAULT_CATALOG) -> Explanation:
+    """The price of `count` packs (1 to 99 per order) with its 怎么算的 lines: count x pack price, rounded once."""
+    if isinstance(count, bool) or not isinstance(count, int) or not PACK_MIN <= count <= PACK_MAX:
+        raise ValueError(f"Pack count must be a whole number from {PACK_MIN} to {PACK_MAX}, got {count!r}.")
+    unit = to_decimal(catalog.pack_price_fen)
+    line = ExplainLine(
+        "工单增购包单价 %(price)s × %(count)s个",
+        unit * count,
+        params=(Param("price", ParamKind.MONEY, unit), Param("count", ParamKind.PLAIN, count)),
+    )
+    return Explanation.rounded([line])
 
 
 def pack_price(count: int, catalog: Catalog = DEFAULT_CATALOG) -> Decimal:
     """Price of `count` ticket add-on packs (1 to 99 per order)."""
-    if isinstance(count, bool) or not isinstance(count, int) or not PACK_MIN <= count <= PACK_MAX:
-        raise ValueError(f"Pack count must be a whole number from {PACK_MIN} to {PACK_MAX}, got {count!r}.")
-    return round_fen(to_decimal(catalog.pack_price_fen) * count)
+    return pack_price_explained(count, catalog).amount
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.records import Period
+from models.rules.explain import Explanation
+from models.rules.pricing import list_price_explained
 from models.rules.service_items import SERVICE_ITEMS
 from models.services import renewal
 from models.services.errors import DomainError
@@ -39,6 +41,15 @@ class RenewalPage:
     # (`stale`, a 409), or 去支付 was pressed for a term the amount had not been computed for (`recomputed`).
     stale: str | None = None
     recomputed: str | None = None
+
+    @property
+    def explanation(self) -> Explanation | None:
+        """怎么算的 for the amount shown: the list price rule's own lines (the same calculation as the quote's)."""
+        if self.quote is None:
+            return None
+        explained = list_price_explained(self.quote.level, self.quote.months, self.state.catalog)
+        # The quote is priced by the same rule with the same catalog; a mismatch is a bug, never shown as a sum.
+        return explained if explained.amount_fen == self.quote.amount_fen else None
 
     @property
     def previewed(self) -> int | None:

@@ -1,0 +1,161 @@
+"""怎么算的 (SPEC.md §14): an amount together with the lines of its computation, which add up to it fen for fen.
+
+A rule returns an `Explanation` with its amount (one calculation: the amount shown and charged IS the
+explanation's amount). Each line has a message id (zh-CN source text, translated when shown) with its
+parameters, a value and a kind:
+
+- `input`: a term of the sum (months x price, a discount, a consumed share, ...);
+- `rounding`: the one rounding step (the rounded amount minus the unrounded sum; at most one such line);
+- `subtotal`: a running total shown for reading; it is NOT added, and must equal the sum of the input and
+  rounding lines above it.
+
+So amount == sum of the input and rounding lines, exactly (`check`). A line's value may have more digits
+than the fen (a discount of 3.33 % of ¥102,000.00); it is shown with all of them (`value_text`), so that a
+person adding the lines up by hand gets the amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from babel.numbers import format_decimal
+
+from .money import format_money, round_fen, to_decimal
+
+
+class LineKind(StrEnum):
+    INPUT = "input"
+    SUBTOTAL = "subtotal"
+    ROUNDING = "rounding"
+
+
+class ParamKind(StrEnum):
+    """How a line's parameter is shown: money (Decimal yuan or int fen), a level (its name), a term (months, shown
+    as 1个月 / 1年), or plain (numbers and language-neutral text such as "5%")."""
+
+    MONEY = "money"
+    LEVEL = "level"
+    TERM = "term"
+    PLAIN = "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    kind: ParamKind
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainLine:
+    """One line: `label` is a message id (zh-CN source) with `%(name)s` placeholders for `params`."""
+
+    label: str
+    value: Decimal
+    kind: LineKind = LineKind.INPUT
+    params: tuple[Param, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, Decimal) or not self.value.is_finite():
+            raise ValueError(f"ExplainLine.value must be a finite Decimal, got {self.value!r}")
+        LineKind(self.kind)
+
+    @property
+    def added(self) -> bool:
+        """True for the lines that are terms of the sum (inputs and the rounding step)."""
+        return self.kind != LineKind.SUBTOTAL
+
+    def value_text(self, locale: str) -> str:
+        """The value as money, with every digit it has (¥8,500.00, -¥3,396.6034, +¥0.0034 for a rounding)."""
+        sign = "+" if self.kind == LineKind.ROUNDING and self.value >= 0 else ""
+        return sign + money_exact(self.value, locale)
+
+
+def money_exact(value: Decimal, locale: str) -> str:
+    """Money to the fen when it is whole fen, else with all its digits (never rounded for display)."""
+    if value == round_fen(value):
+        return format_money(round_fen(value), locale)
+    digits = -int(value.normalize().as_tuple().exponent)  # type: ignore[operator]
+    pattern = "#,##0." + "0" * max(2, digits)
+    babel_locale = (locale or "zh_CN").replace("-", "_")
+    sign = "-" if value < 0 else ""
+    return f"{sign}¥{format_decimal(abs(value), format=pattern, locale=babel_locale, decimal_quantization=False)}"
+
+
+class ExplanationError(ValueError):
+    """The lines do not add up to the amount (a bug in the rule that built them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """An amount (Decimal yuan, whole fen) and the lines that add up to it; checked when made."""
+
+    amount: Decimal
+    lines: tuple[ExplainLine, ...]
+
+    def __post_init__(self) -> None:
+        check(self)
+
+    @property
+    def amount_fen(self) -> int:
+        return int(self.amount * 100)
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of the added lines (== amount)."""
+        return sum((line.value for line in self.lines if line.added), Decimal(0))
+
+    @classmethod
+    def of(cls, amount: Decimal | int, lines: Iterable[ExplainLine]) -> Explanation:
+        """`amount` as Decimal yuan or int fen."""
+        value = amount if isinstance(amount, Decimal) else to_decimal(amount)
+        return cls(amount=value, lines=tuple(lines))
+
+    @classmethod
+    def rounded(cls, inputs: Iterable[ExplainLine], *, subtotal_label: str | None = None) -> Explanation:
+        """The inputs, their one rounding step to the fen (half up) as a line, and that rounded amount. With
+        `subtotal_label`, the unrounded sum is shown before the rounding line when the rounding changes it."""
+        lines = list(inputs)
+        raw = sum((line.value for line in lines if line.added), Decimal(0))
+        amount = round_fen(raw)
+        if subtotal_label and amount != raw:
+            lines.append(ExplainLine(subtotal_label, raw, LineKind.SUBTOTAL))
+        lines.append(ExplainLine(ROUNDING_LABEL, amount - raw, LineKind.ROUNDING))
+        return cls(amount=amount, lines=tuple(lines))
+
+
+#: The one rounding step's line.
+ROUNDING_LABEL = "四舍五入到分（仅此一次取整）"
+
+
+def check(explanation: Explanation) -> None:
+    """Raise ExplanationError unless: the amount is whole fen, the input and rounding lines sum to it exactly,
+    there is at most one rounding line, and each subtotal equals the sum of the added lines above it."""
+    amount = explanation.amount
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount != round_fen(amount):
+        raise ExplanationError(f"The amount must be a Decimal in whole fen, got {amount!r}")
+    running = Decimal(0)
+    roundings = 0
+    for line in explanation.lines:
+        if not isinstance(line, ExplainLine):
+            raise ExplanationError(f"Not an ExplainLine: {line!r}")
+        if line.kind == LineKind.SUBTOTAL:
+            if line.value != running:
+                raise ExplanationError(f"Subtotal {line.label!r} is {line.value}, the lines above sum to {running}")
+            continue
+        if line.kind == LineKind.ROUNDING:
+            roundings += 1
+        running += line.value
+    if roundings > 1:
+        raise ExplanationError(f"One rounding step only, got {roundings}")
+    if running != amount:
+        raise ExplanationError(f"The lines sum to {running}, not to the amount {amount}")
+
+
+def percent(rate: Decimal) -> str:
+    """0.05 -> '5%', 0.125 -> '12.5%' (language-neutral)."""
+    text = format(Decimal(rate * 100).normalize(), "f")
+    return f"{text}%"
