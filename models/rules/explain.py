@@ -78,7 +78,7 @@ def money_exact(value: Decimal, locale: str) -> str:
     """Money to the fen when it is whole fen, else with all its digits (never rounded for display)."""
     if value == round_fen(value):
         return format_money(round_fen(value), locale)
-    digits = -int(value.normalize().as_tuple().exponent)  # type: ignore[operator]
+    digits = -int(value.normalize().as_tuple().exponent)
     pattern = "#,##0." + "0" * max(2, digits)
     babel_locale = (locale or "zh_CN").replace("-", "_")
     sign = "-" if value < 0 else ""

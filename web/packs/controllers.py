@@ -37,7 +37,7 @@ class PacksController(Controller):
             # htmx swaps only 2xx: the live preview of a half-typed number, or of a plan that is no longer Standard
             # (a tab left open), says what is wrong in the block instead of leaving the old amount in place
             status = 200
-        model = PackPage.of(offer, raw_count)
+        model = PackPage.of(offer, raw_count, now=now)
         return page(request, "packs/index.html", _context(account, model), block="preview", status_code=status)
 
     @get("/confirm")
@@ -46,9 +46,9 @@ class PacksController(Controller):
         raw_count = request.query_params.get("count", "")
         offer = await packs.offer(account, raw_count, now)
         if offer.refusal is not None or offer.error is not None:
-            model = PackPage.of(offer, raw_count)
+            model = PackPage.of(offer, raw_count, now=now)
             return page(request, "packs/index.html", _context(account, model), status_code=offer_status(offer))
-        model = PackPage.of(offer, raw_count, request_key=secrets.token_hex(16))
+        model = PackPage.of(offer, raw_count, request_key=secrets.token_hex(16), now=now)
         return page(request, "packs/confirm.html", _context(account, model))
 
     @post("/confirm")
@@ -66,11 +66,11 @@ class PacksController(Controller):
                 error = exc
         offer = await packs.offer(account, raw_count, now)
         if offer.refusal is not None or offer.error is not None:  # nothing to confirm: back to the pack page
-            model = PackPage.of(offer, raw_count)
+            model = PackPage.of(offer, raw_count, now=now)
             return page(request, "packs/index.html", _context(account, model), status_code=offer_status(offer))
         if error is None:
             errors, status = {"agree": _("请阅读并勾选同意《合作伙伴支持计划服务协议》。")}, 400
         else:
             errors, status = error_dict(error, "agree"), error.status_code
-        model = PackPage.of(offer, raw_count, errors, request_key=request_key)
+        model = PackPage.of(offer, raw_count, errors, request_key=request_key, now=now)
         return page(request, "packs/confirm.html", _context(account, model), status_code=status)
