@@ -399,7 +399,9 @@ def postgres_run(args: argparse.Namespace, tmp: Path, sqlite: dict[str, Result])
                 print(row(target.name, result, f"{result.rps / base.rps * 100:.0f} %" if base and base.rps else ""))
             for target in chosen[1:]:
                 target.connections = 200
-                target.name = target.name.replace("16 writers", "200 writers") + ", 200 clients"
+                target.name = (
+                    target.name.replace("16 writers", "200 writers") if target.form else target.name + ", 200 clients"
+                )
                 print(row(target.name, wrk(server.url, target, args.seconds, tmp), ""))
         finally:
             server.stop()
