@@ -283,7 +283,8 @@ async def test_auto_renew_setting_refusals(demo, clock):
 
 
 # ------------------------------------------------------------------------------------------ the auto-renew job
-# The Standard plan bought 2024/01/01 10:30 for a month ends 2024/02/01 23:59:59; attempts start on 2024/01/25.
+# The Standard plan bought 2024/01/01 10:30 for a month ends 2024/02/01 23:59:59; attempts start on 2024/01/25 at
+# 03:00 Beijing (SPEC.md §16).
 
 
 async def auto_plan(clock, login="partner-b-buyer", months=None) -> dict:
@@ -302,7 +303,7 @@ async def test_not_due_before_the_seventh_day(demo, clock):
 
 async def test_job_twice_in_a_row_renews_once(demo, clock):
     account = await auto_plan(clock)
-    clock.moment = bj(2024, 1, 25, 0, 0, 5)
+    clock.moment = bj(2024, 1, 25, 3, 0, 5)
     before = await balance("partner-b-buyer")
     first = await run_due(clock.now())
     second = await run_due(clock.now())
@@ -345,7 +346,14 @@ async def test_insufficient_balance_says_by_how_much_and_retries_the_next_day(de
         )
     clock.moment = bj(2024, 1, 25, 9, 0)
     done = await run_due(clock.now())
-    assert done == {"lapsed_orders": 0, "auto_renewed": 0, "auto_renew_failed": 1, "emails_sent": 0}
+    # reminders_sent: the 30-day reminder (issue 15), due since 2024/01/02 23:59:59
+    assert done == {
+        "lapsed_orders": 0,
+        "auto_renewed": 0,
+        "auto_renew_failed": 1,
+        "reminders_sent": 1,
+        "emails_sent": 0,
+    }
     failure = [m for m in await messages("partner-b-buyer") if m["subject"].startswith("自动续费失败")]
     assert len(failure) == 1 and "余额不足，还差 ¥7,500.00" in failure[0]["body"]
     order = await SupportOrder.select().where(SupportOrder.kind == "renewal").first()
@@ -354,7 +362,8 @@ async def test_insufficient_balance_says_by_how_much_and_retries_the_next_day(de
 
     clock.moment = bj(2024, 1, 25, 18, 0)  # the same day: no second attempt, no second message
     assert (await run_due(clock.now()))["auto_renew_failed"] == 0
-    assert len([m for m in await messages("partner-b-buyer") if m["subject"].startswith("自动续费")]) == 1
+    # (after 15:00 the reminder before tomorrow's attempt, 自动续费即将扣款, comes: issue 15)
+    assert len([m for m in await messages("partner-b-buyer") if m["subject"].startswith("自动续费失败")]) == 1
 
     clock.moment = bj(2024, 1, 26, 9, 0)  # the next day: tried again, told again
     assert (await run_due(clock.now()))["auto_renew_failed"] == 1
@@ -477,6 +486,7 @@ async def test_a_claim_taken_by_another_run_is_left_to_it(demo, clock, monkeypat
         "lapsed_orders": 0,
         "auto_renewed": 0,
         "auto_renew_failed": 0,
+        "reminders_sent": 1,  # the 30-day reminder (issue 15): another job, not held by the renewal's claim
         "emails_sent": 0,
     }
     assert await balance("partner-b-buyer") == before
