@@ -20,7 +20,7 @@ from piccolo.engine.postgres import PostgresTransaction
 from piccolo.engine.sqlite import SQLiteTransaction
 
 from models.db import is_unique_violation, lock_partner, write_transaction
-from models.enums import CaptureOutcome, LedgerKind, OrderStatus, PaymentMethod
+from models.enums import CaptureOutcome, LedgerKind, NotificationKind, OrderStatus, PaymentMethod
 from models.records import GatewayTransaction, Order
 from models.rules.money import format_money
 from models.services import ledger, orders, payments
@@ -147,6 +147,8 @@ async def _record(
                 CREDITED_SUBJECT,
                 f"在线支付交易 {transaction_id} 的 {money} 未能用于支付订单 {order.id}（{reason}），已退回您的余额。",
                 now,
+                kind=NotificationKind.REFUND,
+                order_id=order.id,
             )
         await GatewayTransactionTable.insert(
             GatewayTransactionTable(

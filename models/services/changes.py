@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from models.db import lock_partner, write_transaction
-from models.enums import LedgerKind, Level, OrderKind
+from models.enums import LedgerKind, Level, NotificationKind, OrderKind
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.records import Quote as QuoteRecord
@@ -466,6 +466,8 @@ async def upgrade_fulfil(order: Order, now: datetime) -> None:
         "支持计划已升级",
         f"订单 {order.id} 已支付，合作伙伴支持计划已升级为尊享级，到期时间不变。",
         now,
+        kind=NotificationKind.PAYMENT_RESULT,
+        order_id=order.id,
     )
 
 
@@ -506,6 +508,8 @@ async def downgrade(account: Account, quote_id: int | None, request_key: str | N
             "支持计划已降级",
             f"合作伙伴支持计划已降级为标准级（订单 {order_id}），退费 {_yuan(priced.amount_fen)} 已退还至支付该计划的帐户余额。",
             now,
+            kind=NotificationKind.REFUND,
+            order_id=order_id,
         )
     return await orders.get(order_id)
 

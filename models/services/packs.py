@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from models.db import write_transaction
-from models.enums import Level, OrderKind, OrderStatus, PeriodStatus
+from models.enums import Level, NotificationKind, OrderKind, OrderStatus, PeriodStatus
 from models.records import Account, Order
 from models.rules import quota as quota_rules
 from models.rules.money import format_datetime_cn, format_money, to_fen
@@ -185,4 +185,6 @@ async def fulfil(order: Order, now: datetime) -> None:
         f"已生效，本月技术类工单配额增加 {added} 个，现为 {state.quota} 个（已用 {state.tickets_used} 个）。"
         f"增购的工单于 {format_datetime_cn(state.month_end or now)} 后作废。",
         now,
+        kind=NotificationKind.PAYMENT_RESULT,
+        order_id=order.id,
     )

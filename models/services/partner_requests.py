@@ -13,7 +13,7 @@ from datetime import datetime
 from piccolo.columns.combination import Combinable
 
 from models.db import lock_partner, write_transaction
-from models.enums import OrderStatus, PartnerRequestState, PaymentMethod
+from models.enums import NotificationKind, OrderStatus, PartnerRequestState, PaymentMethod
 from models.records import Account, Order, PartnerRequest
 from models.rules.money import format_datetime_cn, format_money
 from models.services import orders
@@ -101,6 +101,7 @@ async def submit(member: Account, order: Order, payer: Account, now: datetime) -
         f"子帐号 {member.login} 申请由您代付订单 {order.id}，金额 {format_money(order.due_fen, 'zh_CN')}。"
         "请在“待代付订单”中支付或驳回。",
         now,
+        kind=NotificationKind.PARTNER_REQUEST,
     )
     return True
 
@@ -195,6 +196,8 @@ async def reject(account: Account, order_id: str, reason: str, now: datetime) ->
             f"主帐号 {account.login} 驳回了您的代付申请（订单 {order_id}），驳回原因：{reason}。"
             "订单仍待支付，您可以选择其他支付方式。",
             now,
+            kind=NotificationKind.PARTNER_REQUEST,
+            order_id=order_id,
         )
     return await get_for_payer(account, order_id)
 

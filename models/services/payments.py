@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.db import lock_partner, write_transaction
-from models.enums import OrderKind, OrderStatus, PaymentMethod
+from models.enums import NotificationKind, OrderKind, OrderStatus, PaymentMethod
 from models.records import Account, Order
 from models.rules.money import format_money, to_decimal, to_fen
 from models.services import coupons, ledger, order_kinds, orders, partner_requests, verification
@@ -119,7 +119,7 @@ async def settle(order_id: str, now: datetime, *, payer_id: int | None, payment_
         if by_main and payer_id is not None:
             payer = await _login_of(payer_id)
             paid = f"主帐号 {payer} 已代付订单 {order_id}，金额 {format_money(order.due_fen, 'zh_CN')}。"
-        await notify(order.account, "订单已支付", paid, now)
+        await notify(order.account, "订单已支付", paid, now, kind=NotificationKind.PAYMENT_RESULT, order_id=order.id)
     return await orders.get(order_id)
 
 

@@ -52,7 +52,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from models.db import MAX_SERIAL, lock_partner, write_transaction
-from models.enums import CouponKind, LedgerKind, Level, OrderKind, OrderStatus, PeriodStatus, Staleness
+from models.enums import (
+    CouponKind,
+    LedgerKind,
+    Level,
+    NotificationKind,
+    OrderKind,
+    OrderStatus,
+    PeriodStatus,
+    Staleness,
+)
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.records import Unsubscription as UnsubscriptionRecord
@@ -535,7 +544,7 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
             f"您的合作伙伴支持计划未生效的续费周期已退订（退款订单 {refund_order}），当前周期保留，自动续费已关闭。"
             f"退订金额 {money(t.refund)} 已全额退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
         )
-        await notify(account.id, "续费周期已退订", body, now)
+        await notify(account.id, "续费周期已退订", body, now, kind=NotificationKind.REFUND, order_id=refund_order)
     else:
         body = (
             f"您的合作伙伴支持计划已退订（退款订单 {refund_order}），恢复为基础级。"
@@ -544,7 +553,7 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
             f"退订金额 {money(t.refund)} 已退还至余额。订单：{'、'.join(o['id'] for o in refunded)}。"
             + (f"已退还代金券 {reissued} 张。" if reissued else "")
         )
-        await notify(account.id, "支持计划已退订", body, now)
+        await notify(account.id, "支持计划已退订", body, now, kind=NotificationKind.REFUND, order_id=refund_order)
     for other, fen in credited.items():
         if other != account.id:
             await notify(
@@ -552,6 +561,8 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
                 "退订退款已到账",
                 f"帐号 {account.login} 退订了合作伙伴支持计划，您支付的订单退款 {money(fen)} 已退还至您的余额。",
                 now,
+                kind=NotificationKind.REFUND,
+                order_id=refund_order,
             )
     return int(row["id"])
 
