@@ -179,6 +179,16 @@ async def test_company_phone_and_email_longer_than_their_columns_are_refused(db,
     assert await Account.count() == 1
 
 
+def wait_for_a_database_thread(pid: int, limit: float = 60.0) -> None:
+    """Until the process runs a second thread (aiosqlite's connection: it is past its imports and at the database),
+    then a moment more. A fixed sleep was too short on a loaded machine: the signal came during the imports."""
+    deadline = time.monotonic() + limit
+    while len(os.listdir(f"/proc/{pid}/task")) < 2:
+        assert time.monotonic() < deadline, "the command never reached the database"
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
     """Interrupted while it waits for the database (SQLite held by another writer): one line, no thread's traceback."""
     path = tmp_path / "console.sqlite3"
@@ -196,7 +206,7 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(3)  # imported and waiting for the write lock
+        wait_for_a_database_thread(process.pid)  # imported and waiting for the write lock
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=20)
     finally:
