@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
+from models.services.accounts import account_by_login
+from models.services.plans import plan_state
 from tests.helpers.http import sign_in
-from tests.helpers.plans import buy_plan
-from tests.helpers.times import bj
+from tests.helpers.plans import buy_packs, buy_plan
+from tests.helpers.times import START, bj
+from web.plans.pages import DetailPage, five_day_for, five_day_window
 
 BUYER = "partner-a-ops"
 
@@ -75,3 +79,33 @@ async def test_the_pack_page_says_when_packs_lapse_and_warns_in_the_months_last_
     await sign_in(client, BUYER)  # a session does not outlive a jump of weeks
     html = (await client.get("/plan/packs")).text
     assert "本月仅剩1天：现在购买的工单增购包于2024/02/29 23:59:59作废" in html
+
+
+async def test_the_detail_page_shows_this_months_tickets_with_the_packs_lapse_time(client, demo, clock):
+    account = await buy_plan(BUYER)
+    await buy_packs(account, 2, START + timedelta(hours=1))
+    clock.moment = START + timedelta(hours=2)
+    await sign_in(client, BUYER)
+    html = (await client.get("/plan")).text
+    assert "已用 0 / 共 50" in html
+    assert "本月已购工单增购包：2个，均于2024/01/31 23:59:59（北京时间，当月最后一秒）作废。" in html
+
+
+async def test_the_five_day_window_runs_to_the_minute_with_its_end_and_the_years_quota(demo, clock):
+    account = await buy_plan(BUYER)  # paid at START, 2024/01/01 10:30
+    now = START + timedelta(days=2, hours=3, minutes=15, seconds=59)
+    state = await plan_state(account.partner, now)
+    window = await five_day_for(await account_by_login(BUYER), state, now, quota=10)
+    assert window is not None and window.ends_at == bj(2024, 1, 6, 10, 30)
+    assert window.left_text == "2天20小时44分钟"
+    assert window.text == "五天无理由退订期还剩2天20小时44分钟，至2024/01/06 10:30:00结束。"
+    assert window.quota_text == "2024年12月31日前您还可以进行10次五天无理由退订。"
+    assert five_day_window(state, now, used_this_year=10, quota=10).quota_text.startswith(
+        "本年度五天无理由退订次数已用完"
+    )
+    last = bj(2024, 1, 6, 10, 30)  # the 120th hour is still inside
+    assert five_day_window(await plan_state(account.partner, last), last, 0, 10).minutes_left == 0
+    late = last + timedelta(seconds=1)
+    assert five_day_window(await plan_state(account.partner, late), late, 0, 10) is None
+    page = DetailPage.of(state, now, five_day=window)
+    assert page.five_day is window

@@ -4,14 +4,17 @@ state so that templates/plans/detail.html only loops and formats."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from models.enums import Level, PeriodStatus
 from models.records import Account, Period
+from models.rules.money import format_datetime_cn
 from models.rules.quota import can_buy_packs
+from models.rules.refunds import FIVE_DAY_WINDOW, five_day_eligible, quota_year_end
 from models.rules.service_items import SERVICE_ITEMS
 from models.services.plans import PlanState
-from web.i18n import _
+from models.services.unsubscribe import five_day_used
+from web.i18n import _, ngettext
 from web.pending import PendingOrders
 
 
@@ -81,6 +84,69 @@ def _actions(level: Level) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
 
 
 @dataclass(frozen=True, slots=True)
+class FiveDayWindow:
+    """五天无理由退订 while the current period (a new purchase, not changed since) is within 5 x 24 h of payment:
+    when the window ends, how long it still runs (to the minute) and how many remain this Beijing year."""
+
+    ends_at: datetime
+    minutes_left: int
+    remaining: int  # five-day unsubscribes this account may still make this year (this one included)
+    year_end: date
+
+    @property
+    def left_text(self) -> str:
+        days, rest = divmod(self.minutes_left, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        return _("%(days)s天%(hours)s小时%(minutes)s分钟", days=days, hours=hours, minutes=minutes)
+
+    @property
+    def text(self) -> str:
+        return _(
+            "五天无理由退订期还剩%(left)s，至%(end)s结束。",
+            left=self.left_text,
+            end=format_datetime_cn(self.ends_at),
+        )
+
+    @property
+    def quota_text(self) -> str:
+        if self.remaining <= 0:
+            return _("本年度五天无理由退订次数已用完，退订将收取手续费和已消费金额。")
+        return ngettext(
+            "%(year_end)s前您还可以进行%(num)s次五天无理由退订。",
+            "%(year_end)s前您还可以进行%(num)s次五天无理由退订。",
+            self.remaining,
+            year_end=_("%(y)s年%(m)s月%(d)s日", y=self.year_end.year, m=self.year_end.month, d=self.year_end.day),
+        )
+
+
+def five_day_window(state: PlanState, now: datetime, used_this_year: int, quota: int) -> FiveDayWindow | None:
+    """The window of the current period at `now`, or None: no plan, a renewal, a period changed since it was
+    bought (an upgrade or downgrade added a charge), or more than 5 x 24 h since payment (SPEC.md §5)."""
+    current = state.current
+    if current is None or state.level == Level.BASIC or current.is_renewal or current.paid_at is None:
+        return None
+    view = state.views[0] if state.views else None
+    if view is not None and len(view.charges) > 1:  # changed since bought: no longer a new purchase
+        return None
+    if not five_day_eligible(True, current.paid_at, now, used_this_year=0, yearly_quota=1):  # the window alone
+        return None
+    ends_at = current.paid_at + FIVE_DAY_WINDOW
+    return FiveDayWindow(
+        ends_at=ends_at,
+        minutes_left=int((ends_at - now).total_seconds() // 60),
+        remaining=max(0, quota - used_this_year),
+        year_end=quota_year_end(now),
+    )
+
+
+async def five_day_for(account: Account, state: PlanState, now: datetime, quota: int) -> FiveDayWindow | None:
+    """`five_day_window` with the account's five-day unsubscribes this year (`quota`: Settings.five_day_quota)."""
+    if state.current is None or state.current.is_renewal:
+        return None
+    return five_day_window(state, now, await five_day_used(account.id, now), quota)
+
+
+@dataclass(frozen=True, slots=True)
 class DetailPage:
     state: PlanState
     items: list[tuple[str, str]]  # the level's service items (message ids)
@@ -91,6 +157,7 @@ class DetailPage:
     pending: PendingOrders = field(
         default_factory=PendingOrders
     )  # the company's pending orders (the banner at the top)
+    five_day: FiveDayWindow | None = None  # the five-day no-reason window, while it runs
 
     @classmethod
     def of(
@@ -103,6 +170,7 @@ class DetailPage:
         submitted: tuple[str, int | None] | None = None,
         errors: dict[str, str] | None = None,
         pending: PendingOrders | None = None,
+        five_day: FiveDayWindow | None = None,
     ) -> DetailPage:
         """`viewer`: the signed-in account, and whether it may pay for renewals (then saving "on" makes it the
         payer); `submitted` (auto_renew, months) and `errors` when a 自动续费 setting comes back with an error."""
@@ -125,4 +193,5 @@ class DetailPage:
             periods=tuple(period_row(p, state.current, now) for p in state.history),
             auto_renew=auto_renew,
             pending=pending or PendingOrders(),
+            five_day=five_day,
         )
