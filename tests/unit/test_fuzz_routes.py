@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -50,13 +51,16 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table, sort_table_classes
 
 from models.db import write_transaction
-from models.enums import LedgerKind
+from models.enums import Channel, LedgerKind
 from models.i18n import LOCALES
-from models.services import accounts, ledger, packs, payments, purchase, verification
+from models.services import accounts, coupons, ledger, notifications, packs, payments, purchase, verification
 from models.services.accounts import account_by_login
+from models.services.demo import DEMO_OPERATOR, PASSWORD
 from models.services.gateway import SandboxGateway
-from models.tables import ALL_TABLES, LoginAttempt, SupportOrder, WebSession
+from models.services.operators import THROTTLE_PREFIX
+from models.tables import ALL_TABLES, LoginAttempt, Outbox, SupportOrder, WebSession
 from tests.helpers.http import csrf_token, sign_in
+from tests.helpers.ops import sign_in_operator
 from tests.helpers.plans import buy_plan
 
 # --- what a 4xx may write by design --------------------------------------------------------------------------
@@ -80,6 +84,15 @@ EXPECTED_4XX_WRITES = [
         frozenset({"insert", "update"}),
         frozenset({"failures", "last_failed_at"}),
         "a wrong password is counted (the throttle, SPEC.md §12); the row is created at a login's first failure",
+    ),
+    Allowed(
+        "POST",
+        "/ops/login",
+        "login_attempt",
+        frozenset({"insert", "update"}),
+        frozenset({"failures", "last_failed_at"}),
+        "an operator's wrong password is counted like a partner's (the same throttle, key ops:<login>); the row is "
+        "created at a login's first failure",
     ),
     Allowed(
         "POST",
@@ -276,6 +289,7 @@ ACTORS = [
     ("fuzz-premium", 3),  # certified main account, Premium plan: downgrade
     ("partner-b-buyer", 3),  # Basic, a pending purchase order: buying a plan
     ("partner-a-ops", 2),  # a member of partner-a: pays with the main account's balance
+    (DEMO_OPERATOR, 2),  # the demo's operator: the console under /ops (signed in at /ops/login)
     (None, 2),
     ("forged", 1),
 ]
@@ -534,9 +548,11 @@ class World:
             return None
         return parts.path + ("?" + encode(sample.query) if sample.query else "")
 
-    async def crawl(self, actor: Actor, seeds: Iterable[str], limit: int = 90) -> None:
-        """Visits the pages an account reaches from `seeds` (following links and GET forms), learning every form."""
+    async def crawl(self, actor: Actor, seeds: Iterable[str], limit: int = 60) -> None:
+        """Visits the pages an account reaches from `seeds` (following links and GET forms), learning every form:
+        every seed and up to `limit` pages more."""
         queue, seen = list(seeds), set()
+        limit += len(queue)
         while queue and len(seen) < limit:
             url = queue.pop(0)
             if url in seen or url.startswith(("/lang/", "/static/")):
@@ -569,7 +585,10 @@ class World:
 
     async def sign_in(self, actor: Actor) -> None:
         self.client.cookies.clear()
-        if actor.login and actor.login != "forged":
+        if actor.login == DEMO_OPERATOR:
+            await LoginAttempt.delete().where(LoginAttempt.login == THROTTLE_PREFIX + actor.login)
+            await sign_in_operator(self.client, actor.login, PASSWORD)
+        elif actor.login and actor.login != "forged":
             # The fuzz may have throttled this login with wrong passwords: setup, not the request under test.
             await LoginAttempt.delete().where(LoginAttempt.login == actor.login)
             await sign_in(self.client, actor.login)
@@ -945,6 +964,15 @@ async def build_state(now: datetime) -> None:
     buyer = await account_by_login("partner-b-buyer")
     online = await purchase.place(buyer, "standard", 1, None, now)
     await payments.choose(buyer, online, "online", None, now)  # the sandbox's checkout
+    # The operator console's: a contract order waiting (线下合同订单's 确认到账 and 驳回), an unused coupon (作废) and a
+    # failed e-mail (重新发送).
+    contract = await packs.place(main, 1, None, now)
+    await payments.choose(main, contract, "contract", None, now)
+    await coupons.grant(premium.id, now, voucher=Decimal("100"))
+    await notifications.notify(premium.id, "fuzz", "fuzz", now, Channel.EMAIL)
+    await Outbox.update({Outbox.attempts: notifications.MAX_ATTEMPTS, Outbox.last_error: "fuzz: mail is down"}).where(
+        Outbox.channel == Channel.EMAIL
+    )
 
 
 @pytest.fixture
@@ -977,8 +1005,14 @@ async def world(client, demo, settings):
         if slot.method == "GET" and [name for name, _kind in slot.params] == ["order_id"]:
             seeds += [re.sub(r"\{order_id(:\w+)?\}", order_id, slot.route) for order_id in state.order_ids]
     for login, actor in state.actors.items():
-        if login != "forged":  # a forged session sees what a signed-out visitor sees
+        if login == "forged":  # a forged session sees what a signed-out visitor sees
+            continue
+        if login == DEMO_OPERATOR:  # the operator's pages (they link to the partners, orders and coupons)
+            await state.crawl(actor, [url for url in seeds if url.startswith("/ops")])
+        elif login is None:
             await state.crawl(actor, [*seeds, *checkouts])
+        else:  # a partner's /ops answers are the sign-in redirect that the signed-out crawl has seen
+            await state.crawl(actor, [*checkouts, *(url for url in seeds if not url.startswith("/ops"))])
     loggers = [logging.getLogger(name) for name in ("", "console", "litestar")]
     for logger in loggers:
         logger.addHandler(state.log)
