@@ -4,10 +4,10 @@ parameter, header or body holds, the answer is below 500, and an answer in the 4
 - The routes come from the app (every path and method of `client.app.routes`, HEAD wherever GET is, and a method
   the route does not take), so a new route is fuzzed without a change here.
 - The fields come from the console's own pages: every form, link and htmx attribute on the pages the accounts of
-  the world below see (a running Standard plan, a Premium plan, Basic with a pending order, a member, signed out)
-  names the fields of the route it targets, with the values the page put there; a handler's declared query
-  parameters come from its signature, the sandbox callback's fields from the gateway; KNOWN_QUERY adds the few
-  that no page links to.
+  the world below see (a running Standard plan, a Premium plan, Basic with a pending order, a member, the operator
+  of /ops with a contract order, a coupon and a failed e-mail to act on, signed out) names the fields of the route
+  it targets, with the values the page put there; a handler's declared query parameters come from its signature,
+  the sandbox callback's fields from the gateway; KNOWN_QUERY adds the few that no page links to.
 - Each request then gets generated values: Unicode digits, NUL and other control characters, 1 MB strings, huge
   and negative numbers, empty, duplicated and unknown fields, JSON, multipart or broken bodies where a form is
   expected, a missing or foreign CSRF token, odd cookies and non-ASCII headers (X-Signature among them), real and
