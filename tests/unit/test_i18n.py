@@ -199,6 +199,8 @@ def test_order_types_are_nouns_in_english_and_the_same_chinese_word_stays_a_verb
             OrderKind.DOWNGRADE: "Downgrade",
             OrderKind.RENEWAL: "Renewal",
             OrderKind.PACK: "Ticket pack",
+            OrderKind.UNSUBSCRIBE: "Unsubscribe",
+            OrderKind.UNSUBSCRIBE_RENEWALS: "Renewal unsubscribe",
         }
         assert web_i18n._("续费") == "Renew"  # the button
         assert order_kind_name(OrderKind.RENEWAL) == "Renewal"  # the noun in an order list
