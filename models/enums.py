@@ -45,9 +45,7 @@ class OrderStatus(StrEnum):
 
 
 #: Orders that give money back (SPEC.md §13): created already refunded (已退款), never paid, amounts negative in lists.
-REFUND_KINDS: frozenset[str] = frozenset(
-    {OrderKind.DOWNGRADE, OrderKind.UNSUBSCRIBE, OrderKind.UNSUBSCRIBE_RENEWALS}
-)
+REFUND_KINDS: frozenset[str] = frozenset({OrderKind.DOWNGRADE, OrderKind.UNSUBSCRIBE, OrderKind.UNSUBSCRIBE_RENEWALS})
 
 
 class PaymentMethod(StrEnum):

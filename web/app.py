@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=guard_request,
         before_send=[add_headers],
         compression_config=CompressionConfig(
-            backend="brotli", brotli_gzip_fallback=True, minimum_size=500, exclude=NO_SESSION
+            backend="brotli", brotli_gzip_fallback=True, minimum_size=500, exclude=["^/healthz$"]
         ),
         request_max_body_size=MAX_BODY,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],

@@ -7,7 +7,6 @@ from web.account.sessions import SessionsController
 from web.changes.controllers import ChangeController
 from web.demo.controllers import DemoController
 from web.messages.controllers import MessagesController, NotificationSettingsController
-from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.ops.audit import OpsAuditController
 from web.ops.auth import OpsAuthController
 from web.ops.catalog import OpsCatalogController
@@ -16,6 +15,7 @@ from web.ops.notifications import OpsNotificationsController
 from web.ops.offline import OpsOfflineController
 from web.ops.partners import OpsPartnersController
 from web.ops.top_ups import OpsTopUpsController
+from web.orders.controllers import OrdersController, SandboxGatewayController
 from web.orders.partner_pay import PartnerPayController
 from web.orders.receipts import ReceiptsController
 from web.packs.controllers import PacksController

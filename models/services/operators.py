@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
-
 from models.db import write_transaction
 from models.records import Operator
 from models.services import accounts
@@ -37,11 +35,12 @@ async def create_operator(login: str, password: str, now: datetime) -> int:
     login = _check_login(login)
     if len(password) < 8:
         raise DomainError(N_("密码至少8个字符。"), field="password")
+    password_hash = await accounts.hash_password(password)  # before the transaction: it is slow by design
     async with write_transaction():
         if await OperatorTable.exists().where(OperatorTable.login == login):
             raise Conflict(N_("运营帐号 %(login)s 已存在。"), field="login", login=login)
         rows = await OperatorTable.insert(
-            OperatorTable(login=login, password_hash=accounts._hasher.hash(password), created_at=now, disabled=False)
+            OperatorTable(login=login, password_hash=password_hash, created_at=now, disabled=False)
         ).returning(OperatorTable.id)
     return int(rows[0]["id"])
 
@@ -66,9 +65,7 @@ async def authenticate(
         .where(OperatorTable.login == login)
         .first()
     )
-    try:
-        accounts._hasher.verify(row["password_hash"] if row else accounts._DUMMY_HASH, password)
-    except (VerifyMismatchError, InvalidHashError, UnicodeEncodeError):
+    if not await accounts.password_matches(row["password_hash"] if row else None, password):
         row = None
     if row is None or row["disabled"]:
         raise SignInRefused(N_("帐号或密码错误。"))

@@ -86,7 +86,9 @@ def test_an_operator_creates_certifies_tops_up_and_finds_it_in_the_log(new_conte
     check_screen(page, "partner-new-error", locale)
     page.get_by_label(tr(locale, "初始密码"), exact=True).fill("e2e-pass-2026")
     page.get_by_role("button", name=tr(locale, "创建主帐号"), exact=True).click()
-    expect(page.get_by_role("status").filter(has_text=tr(locale, "已创建主帐号 %(login)s。", login=main))).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text=tr(locale, "已创建主帐号 %(login)s。", login=main))
+    ).to_be_visible()
     expect(page.get_by_role("heading", name=company, exact=True)).to_be_visible()
 
     # 创建子帐号 from the partner's page (the main account filled in).
@@ -99,7 +101,9 @@ def test_an_operator_creates_certifies_tops_up_and_finds_it_in_the_log(new_conte
     page.get_by_label(tr(locale, "邮箱"), exact=True).fill("member@e2e.example")
     check_screen(page, "member-new", locale)
     page.get_by_role("button", name=tr(locale, "创建子帐号"), exact=True).click()
-    expect(page.get_by_role("status").filter(has_text=tr(locale, "已创建子帐号 %(login)s。", login=member))).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text=tr(locale, "已创建子帐号 %(login)s。", login=member))
+    ).to_be_visible()
     members = page.get_by_role("region", name=tr(locale, "主帐号与子帐号"))
     expect(members.get_by_role("cell", name=member, exact=True)).to_be_visible()
 

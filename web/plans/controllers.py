@@ -22,7 +22,7 @@ from web.auth import provide_account
 from web.forms import error_dict, form_data, parse_int
 from web.i18n import _
 from web.pending import pending_orders
-from web.plans.pages import DetailPage
+from web.plans.pages import DetailPage, five_day_for
 from web.rendering import page
 from web.template_globals import term_label
 
@@ -39,8 +39,14 @@ class PlanController(Controller):
     @get("/")
     async def detail(self, request: Request, account: Account, now: datetime) -> Template:
         state = await plan_state(account.partner, now)
+        five_day = await five_day_for(account, state, now, request.app.state.settings.five_day_quota)
         model = DetailPage.of(
-            state, now, viewer=account, may_pay=await may_pay(account), pending=await pending_orders(account)
+            state,
+            now,
+            viewer=account,
+            may_pay=await may_pay(account),
+            pending=await pending_orders(account),
+            five_day=five_day,
         )
         return page(request, "plans/detail.html", {"account": account, "page": model})
 
@@ -63,6 +69,7 @@ class PlanController(Controller):
                 submitted=(enabled, months),
                 errors=errors,
                 pending=await pending_orders(account),
+                five_day=await five_day_for(account, state, now, request.app.state.settings.five_day_quota),
             )
             return page(
                 request,
