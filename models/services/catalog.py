@@ -101,7 +101,7 @@ class Versions:
 
     def version_at(self, at: datetime) -> Version:
         """The version in force at `at` (version 1 before any)."""
-        i = bisect.bisect_right(self._keys, (at, float("inf")))
+        i = bisect.bisect_right([effective for effective, _id in self._keys], at)  # every version effective by `at`
         return self.entries[i - 1] if i else SEED
 
     def at(self, at: datetime) -> Catalog:
