@@ -85,5 +85,5 @@ messages: $(VENV)/.installed
 
 # The benchmark of issue 16 (bench/run.py): the console against a bare Litestar route, with Debian's wrk.
 bench: install
-	@command -v wrk >/dev/null || $(SUDO) apt-get install -y -qq wrk >/dev/null
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/run.py
