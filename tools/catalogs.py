@@ -39,7 +39,7 @@ def save(catalog, path: Path) -> None:
 
 #: The calls whose first argument is a msgid (besides Babel's defaults); ngettext's first two are a plural pair;
 #: NC_ and pgettext take a context first (the same Chinese word as a noun and as a verb: 续费 Renewal / Renew).
-KEYWORDS = ("N_", "_", "ngettext:1,2", "NC_:1c,2", "pgettext:1c,2")
+KEYWORDS = ("N_", "_", "ngettext:1,2", "NC_:1c,2", "pgettext:1c,2", "ExplainLine")
 
 
 def extract(pot: Path, root: Path = ROOT) -> None:

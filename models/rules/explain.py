@@ -26,6 +26,11 @@ from babel.numbers import format_decimal
 from .money import format_money, round_fen, to_decimal
 
 
+def N_(message: str) -> str:
+    """Marks a line label for the message catalogs (tools/catalogs.py); the label is translated when shown."""
+    return message
+
+
 class LineKind(StrEnum):
     INPUT = "input"
     SUBTOTAL = "subtotal"
@@ -128,7 +133,7 @@ class Explanation:
 
 
 #: The one rounding step's line.
-ROUNDING_LABEL = "四舍五入到分（仅此一次取整）"
+ROUNDING_LABEL = N_("四舍五入到分（仅此一次取整）")
 
 
 def check(explanation: Explanation) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from models.enums import CouponKind, Level
 
-from .explain import ExplainLine, Explanation, Param, ParamKind, percent
+from .explain import N_, ExplainLine, Explanation, Param, ParamKind, percent
 from .money import ZERO, round_fen, to_decimal
 from .periods import YEAR_TERMS, require_term
 
@@ -109,7 +109,7 @@ def list_price_explained(level: str, months: int, catalog: Catalog = DEFAULT_CAT
                 ),
             )
         )
-    return Explanation.rounded(lines, subtotal_label="折后金额（取整前）")
+    return Explanation.rounded(lines, subtotal_label=N_("折后金额（取整前）"))
 
 
 def list_price(level: str, months: int, catalog: Catalog = DEFAULT_CATALOG) -> Decimal:

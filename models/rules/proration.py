@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
 
+from .explain import N_, ExplainLine, Explanation, Param, ParamKind
 from .money import ZERO, round_fen
 from .periods import hours_between, require_term
 from .pricing import DEFAULT_CATALOG, LEVEL_RANK, Catalog, list_price, require_level
@@ -214,3 +215,40 @@ def downgrade_refund(
 ) -> Decimal:
     """退费金额 = round_fen(Σ unused value of the old charges − new_list_price x remaining), >= 0."""
     return downgrade_breakdown(periods, now, new_level, catalog)[0]
+
+
+def change_explanation(quotes: Sequence[PeriodQuote], new_level: str, *, upgrade: bool) -> Explanation:
+    """怎么算的 of an upgrade fee or a downgrade refund (SPEC.md §14): per period, the new level's price for the
+    hours ahead and the unused value of what was paid, with the sign they enter the sum; then the one rounding
+    step, and the floor at 0 when the sum is negative. Built from `upgrade_breakdown` / `downgrade_breakdown`'s
+    own lines, its amount is theirs: `Explanation` refuses lines that do not add up to it."""
+    sign = Decimal(1) if upgrade else Decimal(-1)
+    inputs: list[ExplainLine] = []
+    for q in quotes:
+        span = Param("span", ParamKind.PLAIN, f"{q.start:%Y/%m/%d} – {q.end:%Y/%m/%d}")
+        hours = (Param("left", ParamKind.PLAIN, q.hours_remaining), Param("total", ParamKind.PLAIN, q.hours_total))
+        inputs.append(
+            ExplainLine(
+                "%(span)s：%(level)s价格 %(price)s × 剩余%(left)s/%(total)s小时",
+                q.new_price_share * sign,
+                params=(
+                    span,
+                    Param("level", ParamKind.LEVEL, new_level),
+                    Param("price", ParamKind.MONEY, q.new_list_price),
+                    *hours,
+                ),
+            )
+        )
+        inputs.append(
+            ExplainLine(
+                "%(span)s：已付费用中未使用的部分（剩余%(left)s/%(total)s小时）",
+                -q.old_unused * sign,
+                params=(span, *hours),
+            )
+        )
+    explained = Explanation.rounded(inputs, subtotal_label=N_("合计（取整前）"))
+    amount = sum((q.amount for q in quotes), ZERO)
+    if explained.amount < 0:  # the rules never charge or refund below 0
+        floor = ExplainLine("金额不低于零", amount - explained.amount)
+        return Explanation.of(amount, (*explained.lines, floor))
+    return Explanation.of(amount, explained.lines)

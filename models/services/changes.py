@@ -39,8 +39,15 @@ from models.enums import LedgerKind, Level, NotificationKind, OrderKind
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
 from models.records import Quote as QuoteRecord
+from models.rules.explain import Explanation
 from models.rules.money import ZERO, format_money, round_fen, to_fen
-from models.rules.proration import PeriodQuote, PeriodView, downgrade_breakdown, upgrade_breakdown
+from models.rules.proration import (
+    PeriodQuote,
+    PeriodView,
+    change_explanation,
+    downgrade_breakdown,
+    upgrade_breakdown,
+)
 from models.rules.refunds import split_fen
 from models.services import ledger, orders, reversals
 from models.services.accounts import get_account
@@ -148,6 +155,11 @@ class ChangeQuote:
     @property
     def amount_fen(self) -> int:
         return to_fen(self.amount)
+
+    @property
+    def explanation(self) -> Explanation:
+        """怎么算的: the lines of this quote's own breakdown, adding up to its amount."""
+        return change_explanation(self.lines, self.new_level, upgrade=self.kind == UPGRADE)
 
     @property
     def old_unused(self) -> Decimal:
