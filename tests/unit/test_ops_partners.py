@@ -26,7 +26,7 @@ async def audit_rows(action: AuditAction | None = None) -> list[dict]:
     query = AuditEntry.select(AuditEntry.all_columns(), AuditEntry.operator.login.as_alias("who"))
     if action:
         query = query.where(AuditEntry.action == action)
-    return await query
+    return await query.order_by(AuditEntry.id)  # in the order written (PostgreSQL keeps no order without one)
 
 
 async def partner_id_of(login: str) -> int:
