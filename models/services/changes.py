@@ -49,6 +49,7 @@ from models.rules.proration import (
     upgrade_breakdown,
 )
 from models.rules.refunds import split_fen
+from models.services import catalog as catalogs
 from models.services import ledger, orders, reversals
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError, NotFound
@@ -151,6 +152,7 @@ class ChangeQuote:
     lines: list[PeriodQuote]
     at: datetime
     quote_id: int | None = None
+    catalog_version: int = 1  # the price catalog version it was priced with (the one in force at `at`)
 
     @property
     def amount_fen(self) -> int:
@@ -200,8 +202,17 @@ def compute(state: PlanState, at: datetime) -> ChangeQuote:
     kind, target = TARGETS[state.level]
     _, views = _changing(state, state.level)
     breakdown = upgrade_breakdown if kind == UPGRADE else downgrade_breakdown
-    amount, lines = breakdown(views, at, target, state.catalog_at(at))  # the prices in force at `at`
-    return ChangeQuote(kind=kind, current_level=state.level, new_level=target, amount=amount, lines=lines, at=at)
+    catalog = state.catalog_at(at)  # the prices in force at `at`
+    amount, lines = breakdown(views, at, target, catalog)
+    return ChangeQuote(
+        kind=kind,
+        current_level=state.level,
+        new_level=target,
+        amount=amount,
+        lines=lines,
+        at=at,
+        catalog_version=catalog.version,
+    )
 
 
 def _split(total_fen: int, lines: list[PeriodQuote]) -> list[int]:
@@ -318,6 +329,7 @@ async def _store(account: Account, kind: str, priced: ChangeQuote, now: datetime
             months=0,
             amount_fen=priced.amount_fen,
             created_at=now,
+            catalog_version=priced.catalog_version,
         )
     ).returning(Quote.id)
     priced.quote_id = rows[0]["id"]
@@ -414,6 +426,7 @@ async def _open_order(
         quoted_at=priced.at,
         status=orders.initial_status(kind),  # a downgrade is a refund order: 已退款 from the start
     )
+    await catalogs.stamp_version(order_id, priced.catalog_version)
     return state, priced, order_id
 
 

@@ -254,6 +254,19 @@ async def test_an_upgrade_quoted_before_a_new_version_is_charged_its_quote_withi
     order_id = await changes.place_upgrade(buyer, quoted.quote_id, None, quoted_at + timedelta(minutes=10))
     order = await orders.get(order_id)
     assert order.list_fen == quoted.amount_fen and order.quoted_at == quoted_at
+    assert (await order_row(order_id))["catalog_version"] == 1  # priced with the version of its quote
+
+
+async def test_an_upgrade_after_a_new_version_is_priced_and_stamped_with_it(demo, clock):
+    await buy_plan(BUYER, "standard", 1, START)
+    buyer = await account_by_login(BUYER)
+    raised = await raise_premium(effective_at=START + timedelta(minutes=1), now=START)
+    later = START + timedelta(hours=2)
+    quoted = await changes.quote(buyer, changes.UPGRADE, later)
+    order_id = await changes.place_upgrade(buyer, quoted.quote_id, None, later)
+    in_force = changes.compute(await plan_state(buyer.partner, later), later)  # priced with the new version
+    assert (await order_row(order_id))["catalog_version"] == raised.id == quoted.catalog_version
+    assert (await orders.get(order_id)).list_fen == quoted.amount_fen == in_force.amount_fen
 
 
 # --- the snapshot of each process ---------------------------------------------------------------------------
