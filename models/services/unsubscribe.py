@@ -51,6 +51,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from piccolo.columns.combination import Combinable
+
 from models.db import MAX_SERIAL, lock_partner, write_transaction
 from models.enums import (
     CouponKind,
@@ -620,26 +622,11 @@ async def result(account: Account, unsubscription_id: int) -> UnsubscribeResult:
         )
         .order_by(SupportOrder.created_at)
     ]
-    credits = (
-        await LedgerEntry.select(LedgerEntry.amount_fen, LedgerEntry.account.login.as_alias("login"))
-        .where(
-            (LedgerEntry.kind == LedgerKind.REFUND)
-            & (LedgerEntry.created_at == done.created_at)
-            & LedgerEntry.order_id.is_in([o.id for o in refunded] or [""])
-        )
-        .order_by(LedgerEntry.id)
+    # made the old way (before refund orders): the credits of that moment on the orders it reversed
+    made_then = (LedgerEntry.created_at == done.created_at) & LedgerEntry.order_id.is_in(
+        [o.id for o in refunded] or [""]
     )
-    by_login: dict[str, int] = {}
-    for c in credits:
-        by_login[c["login"]] = by_login.get(c["login"], 0) + c["amount_fen"]
-    return UnsubscribeResult(
-        unsubscription=done,
-        reason_text=REASONS.get(done.reason, done.reason),
-        refund_order=None,
-        orders=refunded,
-        credits=sorted(by_login.items()),
-        balance_fen=await ledger.balance(account.id),
-    )
+    return await _told(account, done, None, refunded, made_then)
 
 
 async def _result_of_refund_order(account: Account, done: UnsubscriptionRecord) -> UnsubscribeResult:
@@ -653,9 +640,20 @@ async def _result_of_refund_order(account: Account, done: UnsubscriptionRecord) 
         .where(SupportOrder.id.is_in(linked or [""]))
         .order_by(SupportOrder.created_at)
     ]
+    return await _told(account, done, refund_order, found, LedgerEntry.order_id == done.order_id)
+
+
+async def _told(
+    account: Account,
+    done: UnsubscriptionRecord,
+    refund_order: Order | None,
+    reversed_orders: list[Order],
+    credited: Combinable,
+) -> UnsubscribeResult:
+    """The result page's facts: the refund credits that `credited` selects, summed per account credited."""
     credits = (
         await LedgerEntry.select(LedgerEntry.amount_fen, LedgerEntry.account.login.as_alias("login"))
-        .where((LedgerEntry.kind == LedgerKind.REFUND) & (LedgerEntry.order_id == done.order_id))
+        .where((LedgerEntry.kind == LedgerKind.REFUND) & credited)
         .order_by(LedgerEntry.id)
     )
     by_login: dict[str, int] = {}
@@ -665,7 +663,7 @@ async def _result_of_refund_order(account: Account, done: UnsubscriptionRecord) 
         unsubscription=done,
         reason_text=REASONS.get(done.reason, done.reason),
         refund_order=refund_order,
-        orders=found,
+        orders=reversed_orders,
         credits=sorted(by_login.items()),
         balance_fen=await ledger.balance(account.id),
     )
