@@ -10,20 +10,23 @@ parameters, a value and a kind:
   rounding lines above it.
 
 So amount == sum of the input and rounding lines, exactly (`check`). A line's value may have more digits
-than the fen (a discount of 3.33 % of ¥102,000.00); it is shown with all of them (`value_text`), so that a
-person adding the lines up by hand gets the amount.
+than the fen (a discount of 3.33 % of ¥102,000.00); it is shown with all of them up to 8 decimal places, and
+as ≈ its first 8 when it never ends (a share of hours), so that a person adding the lines up by hand gets the
+amount to the fen (`value_text`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from babel.numbers import format_decimal
 
 from .money import format_money, round_fen, to_decimal
+from .periods import to_beijing
 
 
 def N_(message: str) -> str:
@@ -79,10 +82,17 @@ class ExplainLine:
         return sign + money_exact(self.value, locale)
 
 
+#: Decimal places shown of a line whose exact value has more (SPEC.md §4 computes to at least 8); the page's
+#: `data-value` keeps every digit, and the one rounding line still makes the shown lines add up to the fen.
+SHOWN_PLACES = 8
+
+
 def money_exact(value: Decimal, locale: str) -> str:
     """Money to the fen when it is whole fen, else with all its digits (never rounded for display)."""
     if value == round_fen(value):
         return format_money(round_fen(value), locale)
+    if -int(value.normalize().as_tuple().exponent) > SHOWN_PLACES:  # e.g. 8,500 × 344/758: never ends
+        return "≈" + money_exact(value.quantize(Decimal(1).scaleb(-SHOWN_PLACES)), locale)
     digits = -int(value.normalize().as_tuple().exponent)
     pattern = "#,##0." + "0" * max(2, digits)
     babel_locale = (locale or "zh_CN").replace("-", "_")
@@ -118,6 +128,17 @@ class Explanation:
         """`amount` as Decimal yuan or int fen."""
         value = amount if isinstance(amount, Decimal) else to_decimal(amount)
         return cls(amount=value, lines=tuple(lines))
+
+    @classmethod
+    def combine(cls, parts: Iterable[Explanation]) -> Explanation:
+        """Several explanations as one whose amount is the sum of theirs: their input lines in order, then their
+        rounding steps as the one rounding line (their sum); subtotals are dropped (they would not add up)."""
+        parts = list(parts)
+        inputs = [line for part in parts for line in part.lines if line.kind == LineKind.INPUT]
+        roundings = [line.value for part in parts for line in part.lines if line.kind == LineKind.ROUNDING]
+        if roundings:
+            inputs.append(ExplainLine(ROUNDING_LABEL, sum(roundings, Decimal(0)), LineKind.ROUNDING))
+        return cls.of(sum((part.amount for part in parts), Decimal(0)), inputs)
 
     @classmethod
     def rounded(cls, inputs: Iterable[ExplainLine], *, subtotal_label: str | None = None) -> Explanation:
@@ -158,6 +179,11 @@ def check(explanation: Explanation) -> None:
         raise ExplanationError(f"One rounding step only, got {roundings}")
     if running != amount:
         raise ExplanationError(f"The lines sum to {running}, not to the amount {amount}")
+
+
+def span_param(start: datetime, end: datetime) -> Param:
+    """A line's period, as Beijing dates (2025/03/01 – 2026/02/28)."""
+    return Param("span", ParamKind.PLAIN, f"{to_beijing(start):%Y/%m/%d} – {to_beijing(end):%Y/%m/%d}")
 
 
 def percent(rate: Decimal) -> str:

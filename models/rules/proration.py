@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
 
-from .explain import N_, ExplainLine, Explanation, Param, ParamKind
+from .explain import N_, ExplainLine, Explanation, Param, ParamKind, span_param
 from .money import ZERO, round_fen
 from .periods import hours_between, require_term
 from .pricing import DEFAULT_CATALOG, LEVEL_RANK, Catalog, list_price, require_level
@@ -225,7 +225,7 @@ def change_explanation(quotes: Sequence[PeriodQuote], new_level: str, *, upgrade
     sign = Decimal(1) if upgrade else Decimal(-1)
     inputs: list[ExplainLine] = []
     for q in quotes:
-        span = Param("span", ParamKind.PLAIN, f"{q.start:%Y/%m/%d} – {q.end:%Y/%m/%d}")
+        span = span_param(q.start, q.end)
         hours = (Param("left", ParamKind.PLAIN, q.hours_remaining), Param("total", ParamKind.PLAIN, q.hours_total))
         inputs.append(
             ExplainLine(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
+from .explain import N_, ExplainLine, Explanation, Param, ParamKind, percent, span_param
 from .money import ZERO, round_fen
-from .periods import add_months, require_term, to_beijing
-from .proration import PeriodView, consumed_value, period_hours
+from .periods import add_months, hour_floor, require_term, to_beijing
+from .proration import PRECISION, PeriodView, period_hours, remaining_fraction
 
 FIVE_DAY_WINDOW = timedelta(hours=5 * 24)
 DEFAULT_FIVE_DAY_QUOTA = 10
@@ -49,40 +50,132 @@ def fee_rate(months: int, used_years: int) -> Decimal:
 
 @dataclass(frozen=True)
 class UnsubscribeRow:
-    """One row of the unsubscribe fee table; money rounded to the fen."""
+    """One row of the unsubscribe fee table; money rounded to the fen. The amounts ARE their explanations'
+    amounts (怎么算的, SPEC.md §14): `consumed_x`, `fee_x` and `refund_x` (refund = paid − consumed − fee, >= 0)."""
 
     paid: Decimal
-    consumed: Decimal
-    fee: Decimal
-    refund: Decimal
+    consumed_x: Explanation
+    fee_x: Explanation
+    refund_x: Explanation
     rate: Decimal = ZERO
     hours_used: int = 0
     hours_total: int = 0
     five_day: bool = False
 
+    @property
+    def consumed(self) -> Decimal:
+        return self.consumed_x.amount
+
+    @property
+    def fee(self) -> Decimal:
+        return self.fee_x.amount
+
+    @property
+    def refund(self) -> Decimal:
+        return self.refund_x.amount
+
 
 @dataclass(frozen=True)
 class UnsubscribeTotals:
-    """The summary under the table: 实付金额, 已消费金额, 手续费, 退订金额 (= 退还余额)."""
+    """The summary under the table: 实付金额, 已消费金额, 手续费, 退订金额 (= 退还余额), each the sum of the rows',
+    with the rows' explanations as one (`Explanation.combine`)."""
 
     paid: Decimal
-    consumed: Decimal
-    fee: Decimal
-    refund: Decimal
+    consumed_x: Explanation
+    fee_x: Explanation
+    refund_x: Explanation
+
+    @property
+    def consumed(self) -> Decimal:
+        return self.consumed_x.amount
+
+    @property
+    def fee(self) -> Decimal:
+        return self.fee_x.amount
+
+    @property
+    def refund(self) -> Decimal:
+        return self.refund_x.amount
+
+
+#: The reasons an amount is 0, as the explanation's one line.
+NOTHING_NOT_STARTED = N_("%(span)s：未开始的周期，不收取")
+NOTHING_FIVE_DAY = N_("%(span)s：五天无理由退订，不收取")
+
+
+def _nothing(label: str, span: Param) -> Explanation:
+    return Explanation.of(ZERO, (ExplainLine(label, ZERO, params=(span,)),))
+
+
+def _consumed(period: PeriodView, now: datetime, span: Param) -> Explanation:
+    """已消费金额: per charge, its amount × hours of its span used / hours of its span; one rounding; >= 0."""
+    inputs = []
+    with localcontext(prec=PRECISION):
+        for c in period.charges:
+            used, total = period_hours(PeriodView(c.span_start, c.span_end, period.months, period.level, ()), now)
+            used_share = Decimal(1) - remaining_fraction(c.span_start, c.span_end, now)
+            inputs.append(
+                ExplainLine(
+                    N_("%(span)s：已付 %(paid)s × 已使用%(used)s/%(total)s小时"),
+                    c.amount * used_share,
+                    params=(
+                        span,
+                        Param("paid", ParamKind.MONEY, c.amount),
+                        Param("used", ParamKind.PLAIN, used),
+                        Param("total", ParamKind.PLAIN, total),
+                    ),
+                )
+            )
+    explained = Explanation.rounded(inputs)
+    if explained.amount < 0:  # a downgrade's refund can outweigh what was used of it: never below 0
+        return Explanation.of(ZERO, (*explained.lines, ExplainLine(N_("金额不低于零"), -explained.amount)))
+    return explained
+
+
+def _fee(paid: Decimal, months: int, used_years: int, rate: Decimal, span: Param) -> Explanation:
+    """手续费: paid × the term's rate in this year of use, rounded once."""
+    params = (
+        span,
+        Param("paid", ParamKind.MONEY, paid),
+        Param("rate", ParamKind.PLAIN, percent(rate)),
+        Param("term", ParamKind.TERM, months),
+        Param("year", ParamKind.PLAIN, used_years + 1),
+    )
+    if months in _MULTI_YEAR_RATES:
+        label = N_("%(span)s：实付 %(paid)s × 手续费率%(rate)s（%(term)s，使用第%(year)s年）")
+    else:
+        label = N_("%(span)s：实付 %(paid)s × 手续费率%(rate)s（%(term)s）")
+    return Explanation.rounded([ExplainLine(label, paid * rate, params=params)])
+
+
+def _refund(paid: Decimal, consumed: Decimal, fee: Decimal, span: Param) -> Explanation:
+    """退订金额 = paid − consumed − fee (whole fen each, no rounding), never below 0."""
+    lines = [
+        ExplainLine(N_("%(span)s：实付金额"), paid, params=(span,)),
+        ExplainLine(N_("%(span)s：减已消费金额"), -consumed, params=(span,)),
+        ExplainLine(N_("%(span)s：减手续费"), -fee, params=(span,)),
+    ]
+    raw = paid - consumed - fee
+    if raw < 0:
+        lines.append(ExplainLine(N_("金额不低于零"), -raw))
+    return Explanation.of(max(ZERO, raw), lines)
 
 
 def unsubscribe_row(period: PeriodView, now: datetime, five_day: bool) -> UnsubscribeRow:
     """Quote one period: full refund if not started or five-day; else paid − consumed − fee, never below 0."""
     paid = round_fen(sum((c.amount for c in period.charges), ZERO))
     used, total = period_hours(period, now)
-    if now < period.start:
-        return UnsubscribeRow(paid, ZERO, ZERO, paid, ZERO, 0, total, False)
-    if five_day:
-        return UnsubscribeRow(paid, ZERO, ZERO, paid, ZERO, used, total, True)
-    rate = fee_rate(period.months, years_of_use(period.start, now))
-    consumed = max(ZERO, round_fen(consumed_value(period.charges, now)))
-    fee = round_fen(paid * rate)
-    refund = max(ZERO, paid - consumed - fee)
+    span = span_param(period.start, period.end)
+    if now < period.start or five_day:
+        started = now >= period.start
+        nothing = _nothing(NOTHING_FIVE_DAY if started else NOTHING_NOT_STARTED, span)
+        refund = _refund(paid, ZERO, ZERO, span)
+        return UnsubscribeRow(paid, nothing, nothing, refund, ZERO, used if started else 0, total, started)
+    used_years = years_of_use(period.start, now)
+    rate = fee_rate(period.months, used_years)
+    consumed = _consumed(period, now, span)
+    fee = _fee(paid, period.months, used_years, rate, span)
+    refund = _refund(paid, consumed.amount, fee.amount, span)
     return UnsubscribeRow(paid, consumed, fee, refund, rate, used, total, False)
 
 
@@ -97,11 +190,53 @@ def unsubscribe_quote(
     rows = [unsubscribe_row(p, now, five_day and not p.is_renewal) for p in periods if now <= p.end]
     totals = UnsubscribeTotals(
         paid=sum((r.paid for r in rows), ZERO),
-        consumed=sum((r.consumed for r in rows), ZERO),
-        fee=sum((r.fee for r in rows), ZERO),
-        refund=sum((r.refund for r in rows), ZERO),
+        consumed_x=Explanation.combine(r.consumed_x for r in rows),
+        fee_x=Explanation.combine(r.fee_x for r in rows),
+        refund_x=Explanation.combine(r.refund_x for r in rows),
     )
     return rows, totals
+
+
+@dataclass(frozen=True)
+class RefundChange:
+    """When the refund next changes, and to what (SPEC.md §14's "what changes next")."""
+
+    at: datetime
+    refund: Decimal
+    delta: Decimal  # new refund − refund now (negative: it drops)
+    reason: str  # message id
+
+
+NEXT_HOUR = N_("下一个整点")
+FIVE_DAY_ENDS = N_("五天无理由退订期结束")
+FEE_YEAR = N_("手续费率进入下一个使用年份")
+
+
+def next_refund_changes(
+    periods: Sequence[PeriodView], now: datetime, five_day_until: datetime | None
+) -> list[RefundChange]:
+    """The next moments the refund changes, soonest first: the next whole hour, the first whole hour after the
+    five-day window ends (`five_day_until`: its end while it applies, else None), the next anniversary of a 2- or
+    3-year period in use (its fee rate steps down). Each is computed by `unsubscribe_quote` itself at that moment;
+    moments where the refund stays the same are left out."""
+    refund_now = unsubscribe_quote(periods, now, five_day_until is not None)[1].refund
+    moments = [(hour_floor(now) + timedelta(hours=1), NEXT_HOUR)]
+    if five_day_until is not None:
+        moments.append((hour_floor(five_day_until) + timedelta(hours=1), FIVE_DAY_ENDS))
+    for p in periods:
+        if p.start <= now <= p.end and p.months in _MULTI_YEAR_RATES:
+            begin = to_beijing(p.start)
+            nxt = add_months(begin.date(), 12 * (years_of_use(p.start, now) + 1))
+            anniversary = datetime.combine(nxt, begin.timetz())
+            if anniversary <= p.end:
+                moments.append((anniversary, FEE_YEAR))
+    changes = []
+    for at, reason in sorted(moments, key=lambda m: m[0]):
+        five_day = five_day_until is not None and at <= five_day_until
+        refund = unsubscribe_quote(periods, at, five_day)[1].refund
+        if refund != refund_now:
+            changes.append(RefundChange(at, refund, refund - refund_now, reason))
+    return changes
 
 
 def five_day_eligible(

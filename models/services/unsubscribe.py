@@ -70,10 +70,13 @@ from models.records import Unsubscription as UnsubscriptionRecord
 from models.rules.money import format_money, to_fen
 from models.rules.periods import BEIJING, hour_floor, to_beijing
 from models.rules.refunds import (
+    FIVE_DAY_WINDOW,
+    RefundChange,
     UnsubscribeRow,
     UnsubscribeTotals,
     five_day_eligible,
     five_day_remaining_after,
+    next_refund_changes,
     quota_year_end,
     unsubscribe_quote,
 )
@@ -155,6 +158,8 @@ class UnsubscribeQuote:
     computed_at: datetime  # the hour the amounts were computed for (Beijing, floored)
     renewals_only: bool = False  # 退订续费周期: only the renewal periods not started
     renewals_to_come: bool = False  # the plan has renewal periods not started (the page offers 退订续费周期)
+    five_day_ends: datetime | None = None  # the end of the five-day no-reason window, while this quote is in it
+    changes: tuple[RefundChange, ...] = ()  # when the refund next changes, and to what (soonest first)
 
     @property
     def period_key(self) -> str:
@@ -281,7 +286,9 @@ async def quote(account: Account, now: datetime, quota: int, *, renewals_only: b
         reason = NOT_FIVE_DAY_QUOTA
     five_day = reason is None and not renewals_only
     live = to_come if renewals_only else [(p, v) for p, v in zip(chain, state.views, strict=False) if now <= v.end]
-    rows, totals = unsubscribe_quote([v for _, v in live], now, five_day)
+    views = [v for _, v in live]
+    rows, totals = unsubscribe_quote(views, now, five_day)
+    five_day_ends = current.paid_at + FIVE_DAY_WINDOW if five_day else None
     lines = tuple(
         QuoteLine(
             period_id=p.id,
@@ -311,6 +318,8 @@ async def quote(account: Account, now: datetime, quota: int, *, renewals_only: b
         computed_at=hour_floor(now),
         renewals_only=renewals_only,
         renewals_to_come=bool(to_come),
+        five_day_ends=five_day_ends,
+        changes=tuple(next_refund_changes(views, now, five_day_ends)),
     )
 
 

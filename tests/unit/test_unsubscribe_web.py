@@ -292,7 +292,7 @@ async def test_the_console_look_of_the_guide_screen(client, demo, clock, setting
     )
     region = re.search(r'<div class="table-wrap" role="region" aria-label="退订明细" tabindex="0">\s*<table', text)
     assert region and text.index('id="fee-table"') > region.start()
-    assert '<div class="row emphasis"><dt>退订金额</dt><dd>¥7,650.00</dd></div>' in text
+    assert '<div class="row emphasis"><dt>退订金额</dt><dd>¥7,650.00</dd><dd class="explain-cell"><details' in text
     notes = dict(re.findall(r"<dt>([^<]+)</dt><dd>[^<]*</dd><dd class=\"hint note\">([^<]+)</dd>", text))
     assert set(notes) == {"实付金额", "已消费金额", "手续费"}
     assert "扣除优惠券" in notes["实付金额"]
@@ -356,3 +356,42 @@ def test_the_templates_put_punctuation_inside_translated_strings():
         outside = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "", source, flags=re.S)
         stray = [ch for ch in outside if ch in "：，（）；、。“”"]
         assert not stray, f"{path.name}: {stray}"
+
+
+def explained(text: str, term: str) -> tuple[list[Decimal], Decimal]:
+    """The added lines' exact values of the 怎么算的 next to TERM, and its total."""
+    start = text.index(f"<dt>{term}</dt>")
+    block = text[start : text.index("</details>", start)]
+    values = re.findall(r'<tr class="explain-(?:input|rounding)" data-kind="[a-z]+">.*?data-value="([^"]+)"', block, re.S)
+    total = re.search(r'<tr class="explain-total">.*?data-value="([^"]+)"', block, re.S)
+    assert total
+    return [Decimal(v) for v in values], Decimal(total.group(1))
+
+
+async def test_each_amount_explains_itself_and_the_page_says_what_changes_next(client, demo, clock, settings):
+    """怎么算的 next to 已消费金额, 手续费 and 退订金额: the lines add up to the amount shown, which the form
+    refunds; the refund's next change (the next whole hour) is given with its amount."""
+    settings.five_day_quota = 0
+    clock.moment = bj(2024, 1, 1, 10, 30)
+    await buy(BUYER, clock.now())
+    clock.moment = bj(2024, 1, 15, 18, 40)
+    await sign_in(client, BUYER)
+    text = (await client.get(PAGE)).text
+    for term, amount in (("已消费金额", "3857.52"), ("手续费", "850.00"), ("退订金额", "3792.48")):
+        values, total = explained(text, term)
+        assert total == Decimal(amount) == sum(values, Decimal(0)), term
+    assert 'name="refund_fen" value="379248"' in text
+    changes = re.search(r'<div class="refund-changes" id="refund-changes">(.*?)</div>', text, re.S)
+    assert changes and "2024/01/15 19:00:00（下一个整点）起，退订金额将变为" in changes.group(1)
+    assert "减少" in changes.group(1)
+
+
+async def test_the_five_day_window_is_given_to_the_minute(client, demo, clock):
+    clock.moment = bj(2024, 1, 1, 10, 30)
+    await buy(BUYER, clock.now())
+    clock.moment = bj(2024, 1, 3, 9, 5)
+    await sign_in(client, BUYER)
+    text = (await client.get(PAGE)).text
+    assert "五天无理由退订期还剩3天1小时25分钟，至2024/01/06 10:30:00结束。" in text
+    changes = re.search(r'<div class="refund-changes" id="refund-changes">(.*?)</div>', text, re.S)
+    assert changes and "（五天无理由退订期结束）起，退订金额将变为" in changes.group(1)

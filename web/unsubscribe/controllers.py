@@ -94,7 +94,7 @@ class UnsubscribeController(Controller):
             quote, why = await scoped_quote(account, now, quota_of(request), request.query_params.get("scope"))
         except unsubscribe.AlreadyBasic as exc:
             return refused_page(request, account, exc)
-        return form_page(request, account, UnsubscribePage.of(quote, notice=why))
+        return form_page(request, account, UnsubscribePage.of(quote, notice=why, now=now))
 
     @post("/")
     async def submit(self, request: Request, account: Account, now: datetime) -> Template | Redirect:
@@ -123,14 +123,16 @@ class UnsubscribeController(Controller):
                 )
             except unsubscribe.QuoteStale as exc:
                 fresh = replace(values, confirmed=False)  # the new amounts must be confirmed again
-                model = UnsubscribePage.of(exc.fresh, fresh, notice=_(exc.message, **exc.params))
+                model = UnsubscribePage.of(exc.fresh, fresh, notice=_(exc.message, **exc.params), now=now)
                 return form_page(request, account, model, status_code=exc.status_code)
             except unsubscribe.AlreadyBasic as exc:
                 done = await unsubscribe.done_since(account, computed_at)
                 return await done_page(request, account, done) if done else refused_page(request, account, exc)
             except Conflict as exc:  # 仅退订未生效的续费周期, and none is left to come: nothing was refunded
                 quote = await unsubscribe.quote(account, now, quota_of(request))
-                model = UnsubscribePage.of(quote, replace(values, confirmed=False), notice=_(exc.message, **exc.params))
+                model = UnsubscribePage.of(
+                    quote, replace(values, confirmed=False), notice=_(exc.message, **exc.params), now=now
+                )
                 return form_page(request, account, model, status_code=exc.status_code)
             if outcome.replayed:  # these periods were refunded before: by another tab, or this form sent twice
                 return await done_page(request, account, outcome.unsubscription_id)
@@ -143,7 +145,7 @@ class UnsubscribeController(Controller):
         except unsubscribe.AlreadyBasic as exc:
             done = await unsubscribe.done_since(account, computed_at)
             return await done_page(request, account, done) if done else refused_page(request, account, exc)
-        return form_page(request, account, UnsubscribePage.of(quote, values, errors=errors), status_code=400)
+        return form_page(request, account, UnsubscribePage.of(quote, values, errors=errors, now=now), status_code=400)
 
     @get("/rules")
     async def rules(self, request: Request, account: Account) -> Template:

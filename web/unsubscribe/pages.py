@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from models.rules.explain import Explanation
 from models.services import unsubscribe
 from web.i18n import _, ngettext
+from web.plans.pages import FiveDayWindow
 from web.template_globals import RadioOption, money, when
 
 
@@ -50,6 +53,7 @@ class SummaryRow:
     value: str
     note: str | None = None
     emphasis: bool = False
+    explanation: Explanation | None = None  # 怎么算的 (SPEC.md §14): lines that add up to the amount
 
 
 def summary_rows(quote: unsubscribe.UnsubscribeQuote) -> list[SummaryRow]:
@@ -68,11 +72,43 @@ def summary_rows(quote: unsubscribe.UnsubscribeQuote) -> list[SummaryRow]:
         )
     return [
         SummaryRow(_("实付金额"), money(t.paid), _("各周期实际支付的现金（已扣除优惠券，含升级时补交的费用）。")),
-        SummaryRow(_("已消费金额"), "-" + money(t.consumed), consumed_note),
-        SummaryRow(_("手续费"), "-" + money(t.fee), fee_note),
-        SummaryRow(_("退订金额"), money(t.refund), emphasis=True),
+        SummaryRow(_("已消费金额"), "-" + money(t.consumed), consumed_note, explanation=t.consumed_x),
+        SummaryRow(_("手续费"), "-" + money(t.fee), fee_note, explanation=t.fee_x),
+        SummaryRow(_("退订金额"), money(t.refund), emphasis=True, explanation=t.refund_x),
         SummaryRow(_("退还余额"), money(t.refund)),
     ]
+
+
+def five_day_left(quote: unsubscribe.UnsubscribeQuote, now: datetime) -> FiveDayWindow | None:
+    """How long the five-day no-reason window still runs (to the minute), while this quote is in it."""
+    if quote.five_day_ends is None:
+        return None
+    return FiveDayWindow(
+        ends_at=quote.five_day_ends,
+        minutes_left=int((quote.five_day_ends - now).total_seconds() // 60),
+        remaining=max(0, quote.quota - quote.used_this_year),
+        year_end=quote.year_end,
+    )
+
+
+def change_sentences(quote: unsubscribe.UnsubscribeQuote) -> list[str]:
+    """When the refund next changes: "2025/03/01 15:00:00（下一个整点）起，退订金额将变为 ¥…（减少 ¥…）。" """
+    sentences = []
+    for change in quote.changes:
+        if change.delta < 0:
+            by = _("减少 %(amount)s", amount=money(-change.delta))
+        else:
+            by = _("增加 %(amount)s", amount=money(change.delta))
+        sentences.append(
+            _(
+                "%(time)s（%(reason)s）起，退订金额将变为 %(amount)s（%(by)s）。",
+                time=when(change.at),
+                reason=_(change.reason),
+                amount=money(change.refund),
+                by=by,
+            )
+        )
+    return sentences
 
 
 def remaining_sentence(quote: unsubscribe.UnsubscribeQuote) -> str:
@@ -157,6 +193,8 @@ class UnsubscribePage:
     remaining: str  # "本次操作完成后，…您还可以进行N次五天无理由退订。" (SPEC.md §5), counted (ngettext)
     scope: str = SCOPE_ALL  # what the amounts are for
     scope_options: tuple[RadioOption, ...] = ()  # offered when renewal periods have not started (退订续费周期)
+    five_day: FiveDayWindow | None = None  # the five-day window, while the quote is in it
+    changes: tuple[str, ...] = ()  # when the refund next changes, one sentence each
 
     @classmethod
     def of(
@@ -167,6 +205,7 @@ class UnsubscribePage:
         errors: dict[str, str] | None = None,
         notice: str | None = None,
         refusal: Refusal | None = None,
+        now: datetime | None = None,
     ) -> UnsubscribePage:
         values = values or FormValues()
         return cls(
@@ -183,4 +222,6 @@ class UnsubscribePage:
             remaining=remaining_sentence(quote) if quote else "",
             scope=SCOPE_RENEWALS if quote and quote.renewals_only else SCOPE_ALL,
             scope_options=tuple(scope_options()) if quote and quote.renewals_to_come else (),
+            five_day=five_day_left(quote, now) if quote and now else None,
+            changes=tuple(change_sentences(quote)) if quote else (),
         )
