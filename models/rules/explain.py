@@ -79,7 +79,8 @@ class ExplainLine:
     def value_text(self, locale: str) -> str:
         """The value as money, with every digit it has (¥8,500.00, -¥3,396.6034, +¥0.0034 for a rounding)."""
         sign = "+" if self.kind == LineKind.ROUNDING and self.value >= 0 else ""
-        return sign + money_exact(self.value, locale)
+        text = money_exact(self.value, locale)
+        return "≈" + sign + text[1:] if text.startswith("≈") else sign + text
 
 
 #: Decimal places shown of a line whose exact value has more (SPEC.md §4 computes to at least 8); the page's
