@@ -362,7 +362,9 @@ def explained(text: str, term: str) -> tuple[list[Decimal], Decimal]:
     """The added lines' exact values of the 怎么算的 next to TERM, and its total."""
     start = text.index(f"<dt>{term}</dt>")
     block = text[start : text.index("</details>", start)]
-    values = re.findall(r'<tr class="explain-(?:input|rounding)" data-kind="[a-z]+">.*?data-value="([^"]+)"', block, re.S)
+    values = re.findall(
+        r'<tr class="explain-(?:input|rounding)" data-kind="[a-z]+">.*?data-value="([^"]+)"', block, re.S
+    )
     total = re.search(r'<tr class="explain-total">.*?data-value="([^"]+)"', block, re.S)
     assert total
     return [Decimal(v) for v in values], Decimal(total.group(1))
