@@ -237,6 +237,14 @@ class UpgradeShare(Table):
     amount_fen = BigInt()
 
 
+class OrderExplanation(Table):
+    """怎么算的 of an order's amount (SPEC.md §14), kept as the order was made: the lines its preview showed, so the
+    confirmation, the order page and the receipt show the same ones (models.rules.explain.to_json)."""
+
+    order_id = Varchar(length=32, primary_key=True)
+    body = Text()
+
+
 class Ticket(Table):
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False)
@@ -397,6 +405,7 @@ ALL_TABLES = [
     Unsubscription,
     OrderReversal,
     UpgradeShare,
+    OrderExplanation,
     Ticket,
     RenewalAttempt,
     Outbox,

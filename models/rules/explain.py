@@ -17,6 +17,7 @@ amount to the fen (`value_text`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -191,3 +192,44 @@ def percent(rate: Decimal) -> str:
     """0.05 -> '5%', 0.125 -> '12.5%' (language-neutral)."""
     text = format(Decimal(rate * 100).normalize(), "f")
     return f"{text}%"
+
+
+def _param_json(param: Param) -> list[object]:
+    value = param.value
+    if isinstance(value, Decimal):
+        return [param.name, param.kind.value, "decimal", str(value)]
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"A line's parameter must be a Decimal, an int or a str, got {value!r}")
+    return [param.name, param.kind.value, "int" if isinstance(value, int) else "str", value]
+
+
+def _param_of(item: list[object]) -> Param:
+    name, kind, tag, value = item
+    restored: object = Decimal(str(value)) if tag == "decimal" else int(str(value)) if tag == "int" else str(value)
+    return Param(str(name), ParamKind(str(kind)), restored)
+
+
+def to_json(explanation: Explanation) -> str:
+    """The explanation as stored with its order (every digit kept: values and money as decimal strings)."""
+    lines = [
+        {
+            "label": line.label,
+            "value": str(line.value),
+            "kind": line.kind.value,
+            "params": [_param_json(p) for p in line.params],
+        }
+        for line in explanation.lines
+    ]
+    return json.dumps({"amount": str(explanation.amount), "lines": lines}, ensure_ascii=False)
+
+
+def from_json(text: str) -> Explanation:
+    """The stored explanation back (checked again: its lines still add up to its amount)."""
+    data = json.loads(text)
+    return Explanation.of(Decimal(data["amount"]), [_line_of(line) for line in data["lines"]])
+
+
+def _line_of(data: dict[str, object]) -> ExplainLine:
+    label, value, kind, params = (data[key] for key in ("label", "value", "kind", "params"))
+    restored = tuple(_param_of(item) for item in params)  # type: ignore[attr-defined]
+    return ExplainLine(str(label), Decimal(str(value)), LineKind(str(kind)), restored)

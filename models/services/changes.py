@@ -50,7 +50,7 @@ from models.rules.proration import (
 )
 from models.rules.refunds import split_fen
 from models.services import catalog as catalogs
-from models.services import ledger, orders, reversals
+from models.services import ledger, order_explanations, orders, reversals
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
@@ -416,7 +416,7 @@ async def _open_order(
     if refused:
         raise refused
     priced = await _frozen(account, state, kind, quote_id, now)
-    order_id, _ = await orders.create_order(
+    order_id, created = await orders.create_order(
         account=account,
         kind=kind,
         now=now,
@@ -427,6 +427,8 @@ async def _open_order(
         status=orders.initial_status(kind),  # a downgrade is a refund order: 已退款 from the start
     )
     await catalogs.stamp_version(order_id, priced.catalog_version)
+    if created:
+        await order_explanations.record(order_id, priced.explanation)
     return state, priced, order_id
 
 

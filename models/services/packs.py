@@ -16,9 +16,9 @@ from models.enums import Level, NotificationKind, OrderKind, OrderStatus, Period
 from models.records import Account, Order
 from models.rules import quota as quota_rules
 from models.rules.money import format_datetime_cn, format_money, to_fen
-from models.rules.pricing import PACK_MAX, PACK_MIN, Catalog, pack_price
+from models.rules.pricing import PACK_MAX, PACK_MIN, Catalog, pack_price, pack_price_explained
 from models.services import catalog as catalogs
-from models.services import orders
+from models.services import order_explanations, orders
 from models.services.errors import N_, Conflict, DomainError
 from models.services.notifications import notify
 from models.services.plans import PlanState, plan_state
@@ -153,17 +153,19 @@ async def place(account: Account, raw_count: object, request_key: str | None, no
         refused = await not_standard(state) or await buyer_refusal(account)
         if refused:
             raise refused
+        explained = pack_price_explained(count, state.catalog)  # the amount and its 怎么算的, one calculation
         order_id, created = await orders.create_order(
             account=account,
             kind=OrderKind.PACK,
             now=now,
             pack_count=count,
-            list_fen=price_fen(count, state.catalog),
+            list_fen=explained.amount_fen,
             request_key=request_key,
             quoted_at=now,
         )
         if created:
             await catalogs.stamp_order(order_id, state.catalog)
+            await order_explanations.record(order_id, explained)
     return order_id
 
 

@@ -11,9 +11,9 @@ from models.records import Account, Order
 from models.rules.eligibility import ALREADY_HAS_PLAN, COMPANY_MISMATCH, MAIN_NOT_CERTIFIED, purchase_refusal
 from models.rules.money import to_decimal
 from models.rules.periods import is_valid_term, purchase_period
-from models.rules.pricing import PAID_LEVELS, Catalog
+from models.rules.pricing import PAID_LEVELS, Catalog, list_price_explained
 from models.services import catalog as catalogs
-from models.services import orders
+from models.services import order_explanations, orders
 from models.services.accounts import get_account, main_account_of
 from models.services.errors import N_, Conflict, DomainError
 from models.services.plans import add_period, list_price_fen, plan_state
@@ -92,18 +92,20 @@ async def place(account: Account, level: str, months: int, request_key: str | No
         if pending is not None:
             raise Conflict(PENDING_PURCHASE, order=pending.id)
         catalog = await catalogs.catalog_at(now)
+        explained = list_price_explained(level, months, catalog)  # the amount and its 怎么算的, one calculation
         order_id, created = await orders.create_order(
             account=account,
             kind=OrderKind.PURCHASE,
             now=now,
             level=level,
             months=months,
-            list_fen=price(level, months, catalog),
+            list_fen=explained.amount_fen,
             request_key=request_key,
             quoted_at=now,
         )
         if created:
             await catalogs.stamp_order(order_id, catalog)
+            await order_explanations.record(order_id, explained)
     return order_id
 
 

@@ -13,7 +13,8 @@ from datetime import datetime
 from models.enums import REFUND_KINDS, CouponKind, LedgerKind, OrderKind, OrderStatus
 from models.records import Order
 from models.rules.capitals import amount_in_capitals
-from models.services import reversals
+from models.rules.explain import Explanation
+from models.services import order_explanations, reversals
 from models.services.accounts import find_account
 from models.services.errors import N_, NotFound
 from models.tables import Account as AccountTable
@@ -82,6 +83,7 @@ class Receipt:
     reverses: tuple[ReversedOrder, ...]  # a refund's reversed orders (empty for a payment)
     refunded_to: tuple[tuple[str, int], ...]  # a refund: (login, fen) per balance credited
     reason: str  # a 退订 refund's reason (a key of unsubscribe.REASONS), "" otherwise
+    explanation: Explanation | None = None  # 怎么算的 of the list amount (a refund: of the refund), as kept
 
     @property
     def filename(self) -> str:
@@ -175,4 +177,5 @@ async def build(order: Order) -> Receipt:
         reverses=reverses,
         refunded_to=refunded_to,
         reason=order.refund_reason if refund else "",
+        explanation=await order_explanations.of(order.id),
     )

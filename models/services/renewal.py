@@ -16,11 +16,12 @@ from models.db import lock_partner, write_transaction
 from models.enums import Level, OrderKind, PeriodStatus
 from models.records import Account, Order
 from models.records import Period as PeriodRecord
+from models.rules.explain import Explanation
 from models.rules.money import format_datetime_cn, to_decimal
 from models.rules.periods import is_valid_term, renewal_period, to_beijing
-from models.rules.pricing import Catalog
+from models.rules.pricing import Catalog, list_price_explained
 from models.services import catalog as catalogs
-from models.services import orders, plans
+from models.services import order_explanations, orders, plans
 from models.services.accounts import get_account
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.plans import PlanState, add_period, list_price_fen, plan_state
@@ -84,6 +85,7 @@ class RenewalQuote:
     end: datetime
     amount_fen: int
     catalog_version: int = 1  # the price catalog version `amount_fen` is from
+    explanation: Explanation | None = None  # 怎么算的: its amount is `amount_fen`
 
     @property
     def amount(self) -> Decimal:
@@ -100,14 +102,16 @@ def quote_after(end: datetime, level: str, months: int, catalog: Catalog | None 
     """A renewal for `months` at `level` of a chain that ends at `end`."""
     catalog = catalog or catalogs.in_use()
     start, new_end = renewal_period(end, months)
+    explained = list_price_explained(level, months, catalog)
     return RenewalQuote(
         level=level,
         months=months,
         current_end=end,
         start=start,
         end=new_end,
-        amount_fen=price_fen(level, months, catalog),
+        amount_fen=explained.amount_fen,
         catalog_version=catalog.version,
+        explanation=explained,
     )
 
 
@@ -225,6 +229,8 @@ async def open_order(
     )
     if created:
         await catalogs.stamp_version(order_id, quote.catalog_version)
+        if quote.explanation is not None:
+            await order_explanations.record(order_id, quote.explanation)
     return order_id
 
 

@@ -80,7 +80,7 @@ from models.rules.refunds import (
     quota_year_end,
     unsubscribe_quote,
 )
-from models.services import coupons, ledger, orders, reversals
+from models.services import coupons, ledger, order_explanations, orders, reversals
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.notifications import notify
 from models.services.plans import plan_state
@@ -497,6 +497,7 @@ async def _refund(account: Account, q: UnsubscribeQuote, reason: str, comment: s
         refund_reason=reason,
         refund_comment=comment,
     )
+    await order_explanations.record(refund_order, t.refund_x)
     order_ids = await _reversed_orders(q.plan_id, period_ids, {line.order_id for line in q.lines}, now)
     refunded_ids = await orders.transition_where(
         SupportOrder.id.is_in(order_ids or [""]) & SupportOrder.kind.is_in(list(REFUNDABLE_KINDS)),

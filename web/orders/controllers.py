@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from models.enums import Channel, PaymentMethod
 from models.records import Account, Order
 from models.rules.money import to_decimal
-from models.services import captures, coupons, order_queries, orders, payments, verification
+from models.services import captures, coupons, order_explanations, order_queries, orders, payments, verification
 from models.services.accounts import find_account
 from models.services.errors import N_, DomainError
 from models.services.gateway import SandboxGateway
@@ -183,7 +183,11 @@ class OrdersController(Controller):
     async def detail(self, request: Request, account: Account, order_id: str) -> Template:
         order = await orders.get_for(account, order_id)
         model = OrderDetailPage.of(
-            account, order, await _partner_login(order), partner_request=await latest_partner_request(order.id)
+            account,
+            order,
+            await _partner_login(order),
+            partner_request=await latest_partner_request(order.id),
+            explanation=await order_explanations.of(order.id),
         )
         events = history(order, await order_queries.history_facts(order))
         return page(request, "orders/detail.html", {"account": account, "page": model, "history": events})

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from models.enums import PAYMENT_METHOD_NAMES, REFUND_KINDS, Channel, CouponKind, OrderKind, OrderStatus, PaymentMethod
 from models.records import Account, Order, PartnerRequest
+from models.rules.explain import Explanation
 from models.services.coupons import UsableCoupon
 from models.services.errors import DomainError
 from models.services.payments import Priced
@@ -361,6 +362,7 @@ class OrderDetailPage:
     partner_login: str | None  # the main account a 合作伙伴代付 request waits for
     partner_request: PartnerRequest | None = None  # the newest 代付 request (issue 13), shown to the member
     refund_reason: str | None = None  # a 退订 refund order's reason (请选择退订原因), translated
+    explanation: Explanation | None = None  # 怎么算的 of its amount, as kept when the order was made
 
     @classmethod
     def of(
@@ -370,6 +372,7 @@ class OrderDetailPage:
         partner_login: str | None = None,
         *,
         partner_request: PartnerRequest | None = None,
+        explanation: Explanation | None = None,
     ) -> OrderDetailPage:
         own = order.is_pending and order.account == account.id
         asked = order.is_pending and order.method == PaymentMethod.PARTNER and order.payer == account.id
@@ -381,6 +384,7 @@ class OrderDetailPage:
             pay_href=href,
             partner_login=partner_login if waits else None,
             partner_request=partner_request,
+            explanation=explanation,
             refund_reason=_(REASONS[order.refund_reason])
             if order.kind in REFUND_KINDS and order.refund_reason in REASONS
             else None,
