@@ -9,7 +9,18 @@ from decimal import Decimal
 
 import pytest
 from a11y import assert_no_axe_violations
-from flows import EN, ZH, available_balance, buy_by_balance, pay_by_balance, set_locale, sign_in, tab_to, tr
+from flows import (
+    EN,
+    ZH,
+    available_balance,
+    buy_by_balance,
+    order_id_from,
+    pay_by_balance,
+    set_locale,
+    sign_in,
+    tab_to,
+    tr,
+)
 from playwright.sync_api import Locator, Page, expect
 from test_changes import AGREE, BOUGHT, BUYER, FEE, LATER
 from test_explain import shoot
@@ -63,7 +74,20 @@ def test_upgrade_fee_and_unsubscribe_amounts_explain_themselves(make_server, new
     page.get_by_role("checkbox", name=tr(locale, AGREE)).check()
     page.get_by_role("button", name=tr(locale, "确认变更"), exact=True).click()
     pay_by_balance(page, srv, BUYER, locale, amount=FEE)
+    order_id = order_id_from(page)
     assert yuan(available_balance(page, locale)) == before - added
+
+    # The order page and its receipt show the lines the preview showed.
+    page.goto(f"/orders/{order_id}")
+    kept, kept_total = open_and_add(page, page.locator("#order-explain"), locale)
+    assert kept == kept_total == added
+    assert_no_axe_violations(page)
+    shoot(page, "order", locale)
+    page.goto(f"/orders/{order_id}/receipt")
+    expect(page.get_by_role("heading", name=tr(locale, "怎么算的"), exact=True)).to_be_visible()
+    assert Decimal(page.locator(".doc-explain tfoot td").get_attribute("data-value") or "") == added
+    assert_no_axe_violations(page)
+    shoot(page, "receipt", locale)
 
     page.goto("/plan/unsubscribe")
     explained = page.locator(".summary-list details.explain")
