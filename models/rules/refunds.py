@@ -48,8 +48,28 @@ def fee_rate(months: int, used_years: int) -> Decimal:
     return steps[min(used_years, len(steps) - 1)]
 
 
+class _Explained:
+    """已消费金额, 手续费 and 退订金额 as the amounts of their explanations (one calculation each)."""
+
+    consumed_x: Explanation
+    fee_x: Explanation
+    refund_x: Explanation
+
+    @property
+    def consumed(self) -> Decimal:
+        return self.consumed_x.amount
+
+    @property
+    def fee(self) -> Decimal:
+        return self.fee_x.amount
+
+    @property
+    def refund(self) -> Decimal:
+        return self.refund_x.amount
+
+
 @dataclass(frozen=True)
-class UnsubscribeRow:
+class UnsubscribeRow(_Explained):
     """One row of the unsubscribe fee table; money rounded to the fen. The amounts ARE their explanations'
     amounts (怎么算的, SPEC.md §14): `consumed_x`, `fee_x` and `refund_x` (refund = paid − consumed − fee, >= 0)."""
 
@@ -62,21 +82,9 @@ class UnsubscribeRow:
     hours_total: int = 0
     five_day: bool = False
 
-    @property
-    def consumed(self) -> Decimal:
-        return self.consumed_x.amount
-
-    @property
-    def fee(self) -> Decimal:
-        return self.fee_x.amount
-
-    @property
-    def refund(self) -> Decimal:
-        return self.refund_x.amount
-
 
 @dataclass(frozen=True)
-class UnsubscribeTotals:
+class UnsubscribeTotals(_Explained):
     """The summary under the table: 实付金额, 已消费金额, 手续费, 退订金额 (= 退还余额), each the sum of the rows',
     with the rows' explanations as one (`Explanation.combine`)."""
 
@@ -84,18 +92,6 @@ class UnsubscribeTotals:
     consumed_x: Explanation
     fee_x: Explanation
     refund_x: Explanation
-
-    @property
-    def consumed(self) -> Decimal:
-        return self.consumed_x.amount
-
-    @property
-    def fee(self) -> Decimal:
-        return self.fee_x.amount
-
-    @property
-    def refund(self) -> Decimal:
-        return self.refund_x.amount
 
 
 #: The reasons an amount is 0, as the explanation's one line.
