@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -247,17 +248,22 @@ async def authenticate(
     return int(account["id"])
 
 
-async def find_account(account_id: int) -> Account | None:
+async def _account_where(condition: Any) -> Account | None:
+    """The first account matching CONDITION with its company's facts, in one query (never the password hash)."""
     row = (
         await AccountTable.select(
             *AccountTable.all_columns(exclude=[AccountTable.password_hash]),
             AccountTable.partner.company_name.as_alias("partner_company"),
             AccountTable.partner.certified.as_alias("partner_certified"),
         )
-        .where(AccountTable.id == account_id)
+        .where(condition)
         .first()
     )
     return Account.from_row(row) if row else None
+
+
+async def find_account(account_id: int) -> Account | None:
+    return await _account_where(AccountTable.id == account_id)
 
 
 async def get_account(account_id: int) -> Account:
@@ -275,9 +281,4 @@ async def account_by_login(login: str) -> Account:
 
 
 async def main_account_of(partner_id: int) -> Account | None:
-    row = (
-        await AccountTable.select(AccountTable.id)
-        .where((AccountTable.partner == partner_id) & AccountTable.is_main.eq(True))
-        .first()
-    )
-    return await get_account(row["id"]) if row else None
+    return await _account_where((AccountTable.partner == partner_id) & AccountTable.is_main.eq(True))

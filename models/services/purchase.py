@@ -38,7 +38,7 @@ class PurchaseRefused(DomainError):
 
 async def buyer_refusal(account: Account, *, company_has_plan: bool = False) -> PurchaseRefused | None:
     """Why this account may not buy (SPEC.md §1), or None. Who may buy may also change and renew."""
-    main = await main_account_of(account.partner)
+    main = account if account.is_main else await main_account_of(account.partner)
     main_company = main.company_name if main else ""
     code = purchase_refusal(
         is_main=account.is_main,
