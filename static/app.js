@@ -93,7 +93,30 @@
     });
   }
 
+  // A choice made before the page's scripts ran (a quick hand, a slow network, or the browser restoring a form
+  // on Back) sent no change event: htmx was not listening yet. Ask for those previews now, so that the amount
+  // shown is never one for the choice the page was served with.
+  function isChanged(field) {
+    if (field.type === "hidden" || field.disabled) return false;
+    if (field.tagName === "SELECT") {
+      var options = Array.prototype.slice.call(field.options);
+      var defaults = options.some(function (o) { return o.defaultSelected; });
+      return options.some(function (o, i) { return o.selected !== (defaults ? o.defaultSelected : i === 0); });
+    }
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    return field.value !== field.defaultValue;
+  }
+
+  function refreshEarlyChoices() {
+    if (!window.htmx) return;
+    document.querySelectorAll("[hx-get][hx-trigger*=change]").forEach(function (source) {
+      var fields = source.matches("input, select, textarea") ? [source] : source.querySelectorAll("input, select, textarea");
+      if (Array.prototype.some.call(fields, isChanged)) window.htmx.trigger(source, "change");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    refreshEarlyChoices();
     wireSubmitGuards();
     wireBusy();
     wireMenus();

@@ -269,6 +269,26 @@ def test_the_console_look_in_both_locales_at_desktop_and_phone_widths(console, n
     set_locale(page, ZH)
 
 
+def test_a_term_chosen_before_htmx_has_loaded_still_gets_its_amount(console, new_context):
+    """A quick hand (or a slow network): 续费时长 changes while htmx.min.js is still on its way, so no change
+    event reaches htmx. Once the scripts run, the page asks for the amount of the term now chosen."""
+    page = new_context(base_url=console.url).new_page()
+    sign_in(page, BUYER)
+    buy_by_balance(page, console, BUYER)
+    open_detail(page)
+    held = []
+    page.route(re.compile(r".*/htmx\.min\.js.*"), lambda route: held.append(route))
+    page.get_by_role("link", name="续费", exact=True).click()
+    expect(page.get_by_role("heading", name="续费管理", level=1)).to_be_visible()
+    page.get_by_role("combobox", name="续费时长").select_option(label="2个月")
+    assert held, "htmx.min.js was not requested"
+    assert page.evaluate("() => window.htmx === undefined"), "htmx ran before the choice"
+    held[0].continue_()
+    expect(page.get_by_role("status")).to_contain_text("¥17,000.00")
+    expect(page.get_by_role("status")).to_contain_text("2个月")
+    expect(page.locator(".stale-note")).to_be_hidden()
+
+
 def test_without_javascript_a_changed_term_marks_the_amount_out_of_date(console, new_context):
     buyer = new_context(base_url=console.url).new_page()
     sign_in(buyer, BUYER)
