@@ -17,15 +17,27 @@ from models.tables import Account as AccountTable
 from models.tables import LoginAttempt, Partner
 
 _hasher = PasswordHasher()
-# Verifying against this when the login is unknown takes as long as a real check.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Verifying against this when the login is unknown takes as long as a real check. Made at the first such check
+# (off the event loop), not at import: a hash costs the server's start (issue 16) a tenth of a second or more.
+_DUMMY_HASH: str | None = None
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
     """Tests swap in cheap argon2 parameters; production keeps argon2's default cost."""
     global _hasher, _DUMMY_HASH
     _hasher = hasher
-    _DUMMY_HASH = hasher.hash("not-a-real-password")
+    _DUMMY_HASH = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not-a-real-password")
+    return _DUMMY_HASH
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    return bool(_hasher.verify(password_hash or _dummy_hash(), password))
 
 
 async def hash_password(password: str) -> str:
@@ -37,7 +49,7 @@ async def password_matches(password_hash: str | None, password: str) -> bool:
     """Whether `password` is the one hashed (None: no account; checked against a dummy hash all the same, so an
     unknown login takes as long as a known one). Off the event loop."""
     try:
-        return await off_loop(_hasher.verify, password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return await off_loop(_verify, password_hash, password) and password_hash is not None
     except (VerifyMismatchError, InvalidHashError, UnicodeEncodeError):  # a lone surrogate cannot be a password
         return False
 

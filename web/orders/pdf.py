@@ -8,6 +8,7 @@ instead of starving the sign-ins of their CPU."""
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,6 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 from jinja2 import Environment
 from litestar import Request, Response
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from web.security import STATIC_PREFIX
 from web.settings import ASSETS
@@ -36,12 +35,21 @@ class RefusedFetch(ValueError):
     """A document asked for something that is not one of our static files."""
 
 
-class StaticOnlyFetcher(URLFetcher):
-    """Serves ORIGIN/static/<name> from the static folder; refuses anything else (WeasyPrint then leaves it out
-    with a warning: a missing image, never a request leaving the machine)."""
+@functools.cache
+def _weasyprint() -> tuple[Any, type]:
+    """WeasyPrint's HTML and our fetcher, imported at the first document: the import takes about a second, which
+    the server's start (issue 16: cold start ≤ 1.5 s) should not pay."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        return URLFetcherResponse(url, body=static_file(url).read_bytes(), headers=_headers(url))
+    class StaticOnlyFetcher(URLFetcher):
+        """Serves ORIGIN/static/<name> from the static folder; refuses anything else (WeasyPrint then leaves it
+        out with a warning: a missing image, never a request leaving the machine)."""
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            return URLFetcherResponse(url, body=static_file(url).read_bytes(), headers=_headers(url))
+
+    return HTML, StaticOnlyFetcher
 
 
 def static_file(url: str) -> Path:
@@ -62,7 +70,8 @@ def _headers(url: str) -> dict[str, str]:
 
 def layout(html: str) -> bytes:
     """The PDF of a standalone HTML document (runs in a worker thread)."""
-    pdf = HTML(string=html, base_url=ORIGIN + "/", url_fetcher=StaticOnlyFetcher(), media_type="print").write_pdf()
+    html_class, fetcher = _weasyprint()
+    pdf = html_class(string=html, base_url=ORIGIN + "/", url_fetcher=fetcher(), media_type="print").write_pdf()
     assert pdf is not None  # write_pdf without a target returns the bytes
     return pdf
 
