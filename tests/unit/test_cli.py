@@ -179,11 +179,20 @@ async def test_company_phone_and_email_longer_than_their_columns_are_refused(db,
     assert await Account.count() == 1
 
 
-def wait_for_a_database_thread(pid: int, limit: float = 60.0) -> None:
-    """Until the process runs a second thread (aiosqlite's connection: it is past its imports and at the database),
-    then a moment more. A fixed sleep was too short on a loaded machine: the signal came during the imports."""
+def wait_until_it_opens(pid: int, path: Path, limit: float = 60.0) -> None:
+    """Until the process has PATH open (it is past its imports and at the database), then a moment more. A fixed
+    sleep was too short on a loaded machine (the signal came during the imports), and counting threads depends on
+    what the imports start."""
     deadline = time.monotonic() + limit
-    while len(os.listdir(f"/proc/{pid}/task")) < 2:
+
+    def opened() -> bool:
+        fds = Path(f"/proc/{pid}/fd")
+        try:
+            return any(os.path.realpath(fd) == str(path.resolve()) for fd in fds.iterdir())
+        except FileNotFoundError:  # an fd closed while it was listed
+            return False
+
+    while not opened():
         assert time.monotonic() < deadline, "the command never reached the database"
         time.sleep(0.05)
     time.sleep(0.5)
@@ -206,7 +215,7 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        wait_for_a_database_thread(process.pid)  # imported and waiting for the write lock
+        wait_until_it_opens(process.pid, path)  # imported and waiting for the write lock
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=20)
     finally:
