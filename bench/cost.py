@@ -3,7 +3,7 @@ floor app, and how many queries it runs. CPU time of this process is much less s
 the other work on a shared machine, so this is the figure to compare step by step (bench/run.py gives the
 load figures).
 
-    .venv/bin/python bench/cost.py [--requests 300] [--profile /tmp/plan.html]   (pyinstrument for --profile)
+    .venv/bin/python bench/cost.py [--requests 300] [--profile /tmp/plan.html] [--queries]   (pyinstrument for --profile)
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ async def measure(client: httpx.AsyncClient, path: str, headers: dict[str, str],
     return cpu * 1e6, (query_count() - before_q) // count
 
 
-async def main(count: int, profile: str | None) -> None:
+async def main(count: int, profile: str | None, show_queries: bool) -> None:
     tmp = tempfile.mkdtemp(prefix="console-cost-")
     os.environ.update(
         CONSOLE_DATABASE_URL=f"sqlite:///{tmp}/console.sqlite3", CONSOLE_DEMO="1", CONSOLE_SCHEDULER="off"
@@ -84,6 +84,13 @@ async def main(count: int, profile: str | None) -> None:
         ):
             cpu, queries = await measure(client, path, headers, count)
             print(f"{name}: {cpu:.0f} µs CPU a request, {base / cpu * 100:.1f} % of the floor, {queries} queries")
+            if show_queries:
+                from models.db import recorded_queries
+
+                with recorded_queries() as seen:
+                    await client.get(path, headers=headers)
+                for sql in seen:
+                    print(f"    {sql[:300]}")
         if profile:
             from pyinstrument import Profiler
 
@@ -100,5 +107,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile")
+    parser.add_argument("--queries", action="store_true", help="print the SQL each target runs")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.profile))
+    asyncio.run(main(args.requests, args.profile, args.queries))

@@ -323,6 +323,24 @@ class ConsolePostgresEngine(PostgresEngine):
         return await super().run_ddl(ddl, in_pool)
 
 
+async def run_compiled(engine: Engine, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+    """Compiled SQL (models.prepared) on ENGINE as Piccolo would run it: in the current transaction if any,
+    else on the reader or writer (SQLite) or the pool (PostgreSQL); rows as dicts."""
+    if isinstance(engine, ConsoleSQLiteEngine):
+        rows: list[dict[str, Any]] = await engine._run(sql, args, sql.lstrip()[:6].upper() == "SELECT")
+        return rows
+    assert isinstance(engine, PostgresEngine)
+    _count(sql if _watching else "")
+    current = engine.current_transaction.get()
+    if current is not None:
+        records = await current.connection.fetch(sql, *args)
+    elif engine.pool:
+        records = await engine._run_in_pool(sql, args)
+    else:
+        records = await engine._run_in_new_connection(sql, args)
+    return [dict(r) for r in records]
+
+
 def engine_from_url(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.enums import OrderKind, OrderStatus, PaymentMethod
+from models.prepared import Param, Prepared
 from models.records import Account, Order
 from models.tables import SupportOrder
 
@@ -93,18 +94,24 @@ def pending_order(order: Order, placed_by: str, viewer: Account) -> PendingOrder
     )
 
 
-async def pending_orders(account: Account) -> PendingOrders:
-    """The company's pending orders that matter to this account, oldest first: every pending purchase, upgrade,
-    renewal and pack order of the company (the account's own ones to pay or cancel, the others to know of), and
-    for a main account the members' 代付 requests waiting for it to pay."""
-    rows = (
-        await SupportOrder.select(*SupportOrder.all_columns(), SupportOrder.account.login.as_alias("placed_by"))
+#: Run by most pages (the pending-orders notice): prepared (models.prepared).
+_PENDING_OF = Prepared(
+    lambda: (
+        SupportOrder.select(*SupportOrder.all_columns(), SupportOrder.account.login.as_alias("placed_by"))
         .where(
-            (SupportOrder.partner == account.partner)
+            (SupportOrder.partner == Param("partner"))
             & (SupportOrder.status == OrderStatus.PENDING)
             & SupportOrder.kind.is_in(list(PAYABLE_KINDS))
         )
         .order_by(SupportOrder.created_at)
         .limit(LIMIT)
     )
+)
+
+
+async def pending_orders(account: Account) -> PendingOrders:
+    """The company's pending orders that matter to this account, oldest first: every pending purchase, upgrade,
+    renewal and pack order of the company (the account's own ones to pay or cancel, the others to know of), and
+    for a main account the members' 代付 requests waiting for it to pay."""
+    rows = await _PENDING_OF.rows(partner=account.partner)
     return PendingOrders(tuple(pending_order(Order.from_row(row), row["placed_by"], account) for row in rows))

@@ -25,6 +25,7 @@ from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
+from models.prepared import Param, Prepared
 from models.tables import WebSession
 from web.clock import Clock
 
@@ -47,6 +48,16 @@ def _account_of(value: bytes) -> int | None:
     except (ValueError, AttributeError):
         return None
     return account if isinstance(account, int) else None
+
+
+#: Every request with a session cookie reads its row: prepared (models.prepared).
+_LIVE_SESSION = Prepared(
+    lambda: (
+        WebSession.select(WebSession.data)
+        .where((WebSession.key == Param("key")) & (WebSession.expires_at > Param("now")))
+        .limit(1)
+    )
+)
 
 
 class DatabaseSessionStore(Store):
@@ -77,11 +88,7 @@ class DatabaseSessionStore(Store):
         )
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        row = (
-            await WebSession.select(WebSession.data)
-            .where((WebSession.key == key) & (WebSession.expires_at > self.clock.now()))
-            .first()
-        )
+        row = await _LIVE_SESSION.first(key=key, now=self.clock.now())
         return row["data"].encode() if row else None
 
     async def delete(self, key: str) -> None:

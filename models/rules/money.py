@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import parse_pattern
 
 from .periods import BEIJING
 
@@ -69,6 +71,16 @@ def parse_amount(text: str) -> Decimal:
     return value.quantize(FEN)
 
 
+#: Parsed once: Babel's format_decimal parses the pattern and looks the locale up on every call (175 µs an
+#: amount, and a page shows dozens); applying the parsed pattern takes 5 µs (issue 16).
+_MONEY_PATTERN = parse_pattern("#,##0.00")
+
+
+@cache
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale.replace("-", "_"))
+
+
 def format_money(amount: Decimal | int, locale: str) -> str:
     """Show money as '¥8,500.00' (negative '-¥850.00') in every locale; an int is taken as fen."""
     if isinstance(amount, int) and not isinstance(amount, bool):
@@ -77,8 +89,7 @@ def format_money(amount: Decimal | int, locale: str) -> str:
         value = round_fen(amount)
     else:
         raise TypeError(f"amount must be Decimal or int fen, got {type(amount).__name__}")
-    babel_locale = (locale or "zh_CN").replace("-", "_")
-    digits = format_decimal(abs(value), format="#,##0.00", locale=babel_locale)
+    digits = _MONEY_PATTERN.apply(abs(value), _babel_locale(locale or "zh_CN"))
     sign = "-" if value < 0 else ""
     return f"{sign}¥{digits}"
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from piccolo.query import Select
 
 from models.db import write_transaction
+from models.prepared import Param, Prepared
 from models.records import Account
 from models.services.errors import N_, Conflict, DomainError, NotFound
 from models.services.hashing import off_loop
@@ -248,22 +250,28 @@ async def authenticate(
     return int(account["id"])
 
 
-async def _account_where(condition: Any) -> Account | None:
-    """The first account matching CONDITION with its company's facts, in one query (never the password hash)."""
-    row = (
-        await AccountTable.select(
-            *AccountTable.all_columns(exclude=[AccountTable.password_hash]),
-            AccountTable.partner.company_name.as_alias("partner_company"),
-            AccountTable.partner.certified.as_alias("partner_certified"),
-        )
-        .where(condition)
-        .first()
+def _account_select() -> Select:
+    """Accounts with their company's facts, in one query (never the password hash)."""
+    return AccountTable.select(
+        *AccountTable.all_columns(exclude=[AccountTable.password_hash]),
+        AccountTable.partner.company_name.as_alias("partner_company"),
+        AccountTable.partner.certified.as_alias("partner_certified"),
     )
+
+
+async def _account_where(condition: Any) -> Account | None:
+    """The first account matching CONDITION with its company's facts."""
+    row = await _account_select().where(condition).first()
     return Account.from_row(row) if row else None
 
 
+#: Every signed-in request reads its account: prepared (models.prepared).
+_ACCOUNT_BY_ID = Prepared(lambda: _account_select().where(AccountTable.id == Param("id")).limit(1))
+
+
 async def find_account(account_id: int) -> Account | None:
-    return await _account_where(AccountTable.id == account_id)
+    row = await _ACCOUNT_BY_ID.first(id=account_id)
+    return Account.from_row(row) if row else None
 
 
 async def get_account(account_id: int) -> Account:

@@ -16,6 +16,7 @@ from piccolo.columns.combination import Combinable
 
 from models.db import write_transaction
 from models.enums import REFUND_KINDS, OrderKind, OrderStatus, PaymentMethod
+from models.prepared import Param, Prepared
 from models.records import Account, Order
 from models.rules.periods import to_beijing
 from models.services.errors import N_, Conflict, DomainError, NotFound
@@ -145,8 +146,12 @@ async def create_order(
     return order_id, True
 
 
+#: Read several times by every payment, refund and order page: prepared (models.prepared).
+_ORDER_BY_ID = Prepared(lambda: SupportOrder.select().where(SupportOrder.id == Param("id")).limit(1))
+
+
 async def find(order_id: str) -> Order | None:
-    row = await SupportOrder.select().where(SupportOrder.id == order_id).first()
+    row = await _ORDER_BY_ID.first(id=order_id)
     return Order.from_row(row) if row else None
 
 

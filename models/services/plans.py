@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.enums import Level, OrderKind, OrderStatus, PeriodStatus, TicketType
+from models.prepared import Param, Prepared
 from models.records import Order
 from models.records import Period as PeriodRecord
 from models.records import Plan as PlanRecord
@@ -70,11 +71,50 @@ class PlanState:
         return None if self.quota is None else max(0, self.quota - self.tickets_used)
 
 
+# The queries of plan_state, run by most pages: prepared (models.prepared).
+_PLAN = Prepared(
+    lambda: (
+        Plan.select(
+            *Plan.all_columns(),
+            Plan.auto_renew_payer.login.as_alias("payer_login"),
+            Plan.auto_renew_payer.partner.as_alias("payer_partner"),
+        )
+        .where(Plan.partner == Param("partner"))
+        .limit(1)
+    )
+)
+_PERIODS = Prepared(lambda: Period.select().where(Period.plan == Param("plan")).order_by(Period.start))
+#: A plan's charges (few), of which period_views keeps those of the periods it is given.
+_CHARGES_OF_PLAN = Prepared(
+    lambda: Charge.select(*Charge.all_columns()).where(Charge.period.plan == Param("plan")).order_by(Charge.id)
+)
+_PACKS_IN = Prepared(
+    lambda: SupportOrder.select(SupportOrder.pack_count).where(
+        (SupportOrder.partner == Param("partner"))
+        & (SupportOrder.kind == OrderKind.PACK)
+        & (SupportOrder.status == OrderStatus.PAID)
+        & (SupportOrder.paid_at >= Param("start"))
+        & (SupportOrder.paid_at < Param("end"))
+    )
+)
+_TECHNICAL_TICKETS_IN = Prepared(
+    lambda: Ticket.count().where(
+        (Ticket.partner == Param("partner"))
+        & (Ticket.kind == TicketType.TECHNICAL)
+        & (Ticket.created_at >= Param("start"))
+        & (Ticket.created_at < Param("end"))
+    )
+)
+
+
 async def period_views(periods: list[PeriodRecord]) -> list[PeriodView]:
     """The rules' view of periods: each with the charges paid for it (SPEC.md §4)."""
     if not periods:
         return []
-    charges = await Charge.select().where(Charge.period.is_in([p.id for p in periods])).order_by(Charge.id)
+    if len({p.plan for p in periods}) == 1:
+        charges = await _CHARGES_OF_PLAN.rows(plan=periods[0].plan)
+    else:
+        charges = await Charge.select().where(Charge.period.is_in([p.id for p in periods])).order_by(Charge.id)
     views = []
     for p in periods:
         own = tuple(
@@ -136,41 +176,20 @@ def month_window(now: datetime) -> tuple[datetime, datetime]:
 
 async def packs_in_month(partner_id: int, now: datetime) -> int:
     start, end = month_window(now)
-    rows = await SupportOrder.select(SupportOrder.pack_count).where(
-        (SupportOrder.partner == partner_id)
-        & (SupportOrder.kind == OrderKind.PACK)
-        & (SupportOrder.status == OrderStatus.PAID)
-        & (SupportOrder.paid_at >= start)
-        & (SupportOrder.paid_at < end)
-    )
-    return sum(r["pack_count"] for r in rows)
+    return sum(r["pack_count"] for r in await _PACKS_IN.rows(partner=partner_id, start=start, end=end))
 
 
 async def technical_tickets_in_month(partner_id: int, now: datetime) -> int:
     start, end = month_window(now)
-    return await Ticket.count().where(
-        (Ticket.partner == partner_id)
-        & (Ticket.kind == TicketType.TECHNICAL)
-        & (Ticket.created_at >= start)
-        & (Ticket.created_at < end)
-    )
+    return await _TECHNICAL_TICKETS_IN.count(partner=partner_id, start=start, end=end)
 
 
 async def plan_state(partner_id: int, now: datetime) -> PlanState:
-    row = (
-        await Plan.select(
-            *Plan.all_columns(),
-            Plan.auto_renew_payer.login.as_alias("payer_login"),
-            Plan.auto_renew_payer.partner.as_alias("payer_partner"),
-        )
-        .where(Plan.partner == partner_id)
-        .first()
-    )
+    row = await _PLAN.first(partner=partner_id)
     plan = PlanRecord.from_row(row) if row else None
     periods: list[PeriodRecord] = []
     if plan:
-        rows = await Period.select().where(Period.plan == plan.id).order_by(Period.start)
-        periods = [PeriodRecord.from_row(r) for r in rows]
+        periods = [PeriodRecord.from_row(r) for r in await _PERIODS.rows(plan=plan.id)]
     active = [p for p in periods if p.status == PeriodStatus.ACTIVE and p.end >= now]
     current = next((p for p in active if p.start <= now), None)
     upcoming = [p for p in active if p.start > now]

@@ -16,7 +16,7 @@ from models.services import catalog as catalogs
 from models.services import order_explanations, orders
 from models.services.accounts import get_account, main_account_of
 from models.services.errors import N_, Conflict, DomainError
-from models.services.plans import add_period, list_price_fen, plan_state
+from models.services.plans import PlanState, add_period, list_price_fen, plan_state
 from models.tables import Plan
 
 REFUSALS = {
@@ -52,9 +52,10 @@ async def buyer_refusal(account: Account, *, company_has_plan: bool = False) -> 
     return PurchaseRefused(REFUSALS[code], own=account.company_name, main=main_company)
 
 
-async def refusal(account: Account, now: datetime) -> PurchaseRefused | None:
-    """Why this account may not buy a plan now: the rules of who may buy, and one plan per company."""
-    state = await plan_state(account.partner, now)
+async def refusal(account: Account, now: datetime, state: PlanState | None = None) -> PurchaseRefused | None:
+    """Why this account may not buy a plan now: the rules of who may buy, and one plan per company (from
+    `state`, the company's plan state now, when the caller has read it already)."""
+    state = state or await plan_state(account.partner, now)
     return await buyer_refusal(account, company_has_plan=bool(state.current or state.upcoming))
 
 

@@ -62,14 +62,14 @@ class ChangeController(Controller):
         each with its live preview (the preview block alone for htmx), or why not."""
         state = await plan_state(account.partner, now)
         if state.level == Level.BASIC:
-            return await self._purchase_page(request, account, now)
+            return await self._purchase_page(request, account, state, now)
         return await self._running_change_page(request, account, state, now)
 
     # --- buying a plan from Basic -------------------------------------------------------------------------------
 
-    async def _purchase_page(self, request: Request, account: Account, now: datetime) -> Template:
+    async def _purchase_page(self, request: Request, account: Account, state: PlanState, now: datetime) -> Template:
         level, months, errors = choice_from(request.query_params)
-        refused = await purchase.refusal(account, now)
+        refused = await purchase.refusal(account, now, state)
         model = PurchasePage.of(
             level, months, errors, now, refusal=_(refused.message, **refused.params) if refused else None
         )
