@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sqlite3
 import sys
 import warnings
@@ -450,6 +451,16 @@ def _fail(message: object, code: int = ERROR_EXIT) -> int:
     return code
 
 
+def _interrupted(*_signal: object) -> None:
+    """Says so in one line and exits at once: a database call still running (SQLite waiting for a lock) must
+    neither keep the process alive nor print its own traceback. The database rolls back whatever transaction
+    was open."""
+    _fail("interrupted")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(INTERRUPTED_EXIT)
+
+
 def main(argv: list[str] | None = None) -> int:
     # Piccolo warns on stderr when it cannot read the server's version; the error below says it in one line.
     warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server version)")
@@ -461,15 +472,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         settings = _settings()
         database_url = settings.database_url
+        # Ctrl-C ends a command at once. asyncio.run's own handler would only cancel the command's task and wait
+        # for it (and for any worker thread) to wind down, which a command waiting for a lock may not do soon.
+        signal.signal(signal.SIGINT, _interrupted)
         asyncio.run(args.run(args, settings))
-    except KeyboardInterrupt:
-        _fail("interrupted")
-        # At once: a database call still running in a worker thread (SQLite waiting for a lock) must neither keep
-        # the process alive nor print its own traceback once the event loop is gone. The database rolls back
-        # whatever transaction was open.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(INTERRUPTED_EXIT)
+    except KeyboardInterrupt:  # before the handler above was in place
+        _interrupted()
     except BrokenPipeError:  # the reader of our output went away (`… | head`): nothing left to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
