@@ -25,7 +25,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.table import create_db_tables, drop_db_tables
 
-from models.db import engine_from_url, use_engine
+from models.db import close_pool, engine_from_url, open_pool, use_engine
 from models.services.accounts import use_password_hasher
 from models.tables import ALL_TABLES
 from tests.helpers.times import START
@@ -119,13 +119,18 @@ async def db(tmp_path, _schema):
         url = PG_URL
         engine = engine_from_url(url)
         use_engine(engine)
+        # A pool on the test's loop, as the app has one: without it every query outside a transaction opened a
+        # connection of its own (4 ms each). An app made by the test replaces this engine with its own.
+        await open_pool(engine, 4)
         await engine.run_ddl(_TRUNCATE)
+        yield url
+        await close_pool(engine)
     else:
         path = tmp_path / "console.sqlite3"
         shutil.copyfile(_schema, path)  # journal_mode=WAL is kept in the file
         url = f"sqlite:///{path}"
         use_engine(engine_from_url(url))
-    return url
+        yield url
 
 
 @pytest.fixture
