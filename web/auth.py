@@ -9,10 +9,10 @@ from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 
 from models.records import Account
-from models.services.accounts import find_account
+from models.services.accounts import find_account, find_account_and_unread
 from web import sessions
 from web.clock import TEST_CLOCK_KEY
-from web.messages.pages import note_unread
+from web.messages.pages import UNREAD_STATE, shows_top_bar
 
 SESSION_KEY = sessions.ACCOUNT_KEY
 SIGNED_IN_AT = "signed_in_at"
@@ -50,10 +50,13 @@ async def provide_account(request: Request) -> Account:
     account_id = request.session.get(SESSION_KEY) if request.session else None
     account = None
     if isinstance(account_id, int) and _session_alive(request):
-        account = await find_account(account_id)
+        if shows_top_bar(request):  # with the top bar's 消息中心 count, in the same query
+            account, unread = await find_account_and_unread(account_id)
+            request.state[UNREAD_STATE] = unread
+        else:
+            account = await find_account(account_id)
     if account is None:
         raise NotAuthorizedException("sign in")
-    await note_unread(request, account)  # the top bar's 消息中心 count, for a page that shows it
     return account
 
 

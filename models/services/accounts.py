@@ -9,8 +9,10 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from piccolo.query import Select
+from piccolo.querystring import QueryString, Selectable
 
 from models.db import write_transaction
+from models.enums import Channel
 from models.prepared import Param, Prepared
 from models.records import Account
 from models.services.errors import N_, Conflict, DomainError, NotFound
@@ -250,12 +252,13 @@ async def authenticate(
     return int(account["id"])
 
 
-def _account_select() -> Select:
+def _account_select(*more: Selectable) -> Select:
     """Accounts with their company's facts, in one query (never the password hash)."""
     return AccountTable.select(
         *AccountTable.all_columns(exclude=[AccountTable.password_hash]),
         AccountTable.partner.company_name.as_alias("partner_company"),
         AccountTable.partner.certified.as_alias("partner_certified"),
+        *more,
     )
 
 
@@ -272,6 +275,28 @@ _ACCOUNT_BY_ID = Prepared(lambda: _account_select().where(AccountTable.id == Par
 async def find_account(account_id: int) -> Account | None:
     row = await _ACCOUNT_BY_ID.first(id=account_id)
     return Account.from_row(row) if row else None
+
+
+#: A page with the top bar also needs the account's unread inbox count (models.services.inbox): one query.
+_ACCOUNT_AND_UNREAD = Prepared(
+    lambda: (
+        _account_select(
+            QueryString(
+                '(SELECT COUNT(*) FROM "outbox" WHERE "outbox"."account" = "account"."id"'
+                ' AND "outbox"."channel" = {} AND "outbox"."read_at" IS NULL)',
+                Channel.INBOX.value,
+            ).as_alias("unread")
+        )
+        .where(AccountTable.id == Param("id"))
+        .limit(1)
+    )
+)
+
+
+async def find_account_and_unread(account_id: int) -> tuple[Account | None, int]:
+    """The account (as find_account) and its unread inbox messages (as inbox.unread_count), in one query."""
+    row = await _ACCOUNT_AND_UNREAD.first(id=account_id)
+    return (Account.from_row(row), int(row["unread"])) if row else (None, 0)
 
 
 async def get_account(account_id: int) -> Account:

@@ -17,7 +17,7 @@ from models.rules.pricing import DEFAULT_CATALOG, Catalog, list_price
 from models.rules.proration import Charge as ChargeView
 from models.rules.proration import PeriodView
 from models.services import catalog as catalogs
-from models.tables import Charge, Period, Plan, SupportOrder, Ticket
+from models.tables import Charge, Period, Plan
 
 #: Deprecated: version 1's prices, for code not yet moved to `state.catalog` / `catalogs.catalog_at(now)`
 #: (models/services/changes.py until its owner switches). Prices come from the versioned catalog now.
@@ -88,21 +88,22 @@ _PERIODS = Prepared(lambda: Period.select().where(Period.plan == Param("plan")).
 _CHARGES_OF_PLAN = Prepared(
     lambda: Charge.select(*Charge.all_columns()).where(Charge.period.plan == Param("plan")).order_by(Charge.id)
 )
-_PACKS_IN = Prepared(
-    lambda: SupportOrder.select(SupportOrder.pack_count).where(
-        (SupportOrder.partner == Param("partner"))
-        & (SupportOrder.kind == OrderKind.PACK)
-        & (SupportOrder.status == OrderStatus.PAID)
-        & (SupportOrder.paid_at >= Param("start"))
-        & (SupportOrder.paid_at < Param("end"))
-    )
-)
-_TECHNICAL_TICKETS_IN = Prepared(
-    lambda: Ticket.count().where(
-        (Ticket.partner == Param("partner"))
-        & (Ticket.kind == TicketType.TECHNICAL)
-        & (Ticket.created_at >= Param("start"))
-        & (Ticket.created_at < Param("end"))
+#: This month's paid packs and technical tickets of a company, in one query (two indexed subqueries).
+_MONTH_USAGE = Prepared(
+    lambda: Plan.raw(
+        'SELECT (SELECT COALESCE(SUM("pack_count"), 0) FROM "support_order" WHERE "partner" = {}'
+        ' AND "kind" = {} AND "status" = {} AND "paid_at" >= {} AND "paid_at" < {}) AS "packs",'
+        ' (SELECT COUNT(*) FROM "ticket" WHERE "partner" = {} AND "kind" = {}'
+        ' AND "created_at" >= {} AND "created_at" < {}) AS "tickets"',
+        Param("partner"),
+        OrderKind.PACK.value,
+        OrderStatus.PAID.value,
+        Param("start"),
+        Param("end"),
+        Param("partner"),
+        TicketType.TECHNICAL.value,
+        Param("start"),
+        Param("end"),
     )
 )
 
@@ -174,14 +175,12 @@ def month_window(now: datetime) -> tuple[datetime, datetime]:
     return start, end + timedelta(seconds=1)
 
 
-async def packs_in_month(partner_id: int, now: datetime) -> int:
+async def month_usage(partner_id: int, now: datetime) -> tuple[int, int]:
+    """(packs paid, technical tickets opened) in the natural month of `now`."""
     start, end = month_window(now)
-    return sum(r["pack_count"] for r in await _PACKS_IN.rows(partner=partner_id, start=start, end=end))
-
-
-async def technical_tickets_in_month(partner_id: int, now: datetime) -> int:
-    start, end = month_window(now)
-    return await _TECHNICAL_TICKETS_IN.count(partner=partner_id, start=start, end=end)
+    row = await _MONTH_USAGE.first(partner=partner_id, start=start, end=end)
+    assert row is not None  # a SELECT of two subqueries has one row
+    return int(row["packs"]), int(row["tickets"])
 
 
 async def plan_state(partner_id: int, now: datetime) -> PlanState:
@@ -210,8 +209,7 @@ async def plan_state(partner_id: int, now: datetime) -> PlanState:
     )
     state.catalog = state.versions.at(now)
     catalogs.use(state.catalog)
-    state.packs_this_month = await packs_in_month(partner_id, now)
+    state.packs_this_month, state.tickets_used = await month_usage(partner_id, now)
     state.quota = quota_rules.monthly_quota(level, state.packs_this_month, state.catalog)
-    state.tickets_used = await technical_tickets_in_month(partner_id, now)
     state.month_end = natural_month(now)[1]
     return state

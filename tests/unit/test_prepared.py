@@ -1,4 +1,4 @@
-"""Prepared queries (models.prepared, issue 16) answer as the Piccolo query they were built from would, on both
+"""Prepared queries (models.prepared, issue 16) answer as the Piccolo queries they replace would, on both
 engines: the same rows with the same types, values (enums, times) put in place on each run, inside the current
 transaction when there is one, and one compile per engine type however often they run."""
 
@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from models.db import recorded_queries, write_transaction
-from models.enums import Channel, OrderKind, OrderStatus
+from models.enums import Channel, OrderKind, OrderStatus, Severity, TicketType
 from models.prepared import Param, Prepared
-from models.services.accounts import account_by_login, find_account
+from models.services.accounts import account_by_login, find_account, find_account_and_unread
 from models.services.inbox import unread_count
+from models.services.plans import month_usage, month_window
 from models.tables import Account as AccountTable
-from models.tables import Outbox, SupportOrder
+from models.tables import Outbox, SupportOrder, Ticket
 from tests.helpers.times import START
 
 _BY_KIND_SINCE = Prepared(
@@ -88,3 +89,51 @@ async def test_it_is_built_and_compiled_once_and_each_run_is_one_query(db, demo)
         for _ in range(5):
             assert await by_id.first(id=account.id) == {"login": "partner-a"}
     assert len(seen) == 5 and len(builds) == 1
+
+
+async def test_the_account_and_its_unread_count_in_one_query_are_the_two_queries_answers(db, demo):
+    account = await account_by_login("partner-a")
+    assert await find_account_and_unread(account.id) == (account, await unread_count(account.id))
+    await Outbox.insert(
+        Outbox(account=account.id, channel=Channel.INBOX, subject="s", body="b", created_at=START),
+        Outbox(account=account.id, channel=Channel.EMAIL, subject="s", body="b", created_at=START),  # not the inbox
+        Outbox(account=account.id, channel=Channel.INBOX, subject="s", body="b", created_at=START, read_at=START),
+    )
+    with recorded_queries() as seen:
+        found, unread = await find_account_and_unread(account.id)
+    assert len(seen) == 1 and found == account
+    assert unread == await unread_count(account.id) and unread >= 1
+    assert await find_account_and_unread(10**6) == (None, 0)
+
+
+async def test_the_months_packs_and_tickets_in_one_query_count_only_that_month_and_company(db, demo, clock):
+    buyer = await account_by_login("partner-b-buyer")
+    now = clock.now()
+    assert await month_usage(buyer.partner, now) == (0, 0)
+    start, end = month_window(now)
+    for number, (paid_at, count) in enumerate(((now, 2), (start, 3), (end, 5), (start - timedelta(seconds=1), 7))):
+        await SupportOrder.insert(
+            SupportOrder(
+                id=f"USAGE{number}",
+                account=buyer.id,
+                partner=buyer.partner,
+                kind=OrderKind.PACK,
+                pack_count=count,
+                status=OrderStatus.PAID,
+                created_at=paid_at,
+                paid_at=paid_at,
+            )
+        )
+    for created_at, kind in ((now, TicketType.TECHNICAL), (now, TicketType.BUSINESS), (end, TicketType.TECHNICAL)):
+        await Ticket.insert(
+            Ticket(
+                account=buyer.id,
+                partner=buyer.partner,
+                kind=kind,
+                severity=Severity.GENERAL,
+                title="t",
+                description="d",
+                created_at=created_at,
+            )
+        )
+    assert await month_usage(buyer.partner, now) == (2 + 3, 1)  # the month's first second in, the next month's out

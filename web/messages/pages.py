@@ -17,11 +17,10 @@ from web.rendering import is_htmx
 UNREAD_STATE = "unread_messages"
 
 
-async def note_unread(request: Request, account: Account) -> None:
-    """The top bar's figure: one COUNT for a page that shows the top bar (a whole page asked with GET), none for an
-    htmx swap, a form post or a download."""
-    if request.method in ("GET", "HEAD") and not is_htmx(request):
-        request.state[UNREAD_STATE] = await inbox.unread_count(account.id)
+def shows_top_bar(request: Request) -> bool:
+    """A whole page asked with GET shows the top bar and its unread figure; an htmx swap or a form post does not
+    (a download does not either: it reads the figure for nothing)."""
+    return request.method in ("GET", "HEAD") and not is_htmx(request)
 
 
 @dataclass(frozen=True)
