@@ -186,6 +186,11 @@ class _File:
                 raw.close()
 
 
+def _is_read(sql: str) -> bool:
+    """A SELECT: it goes to the reader connection when no transaction is open."""
+    return sql.lstrip()[:6].upper() == "SELECT"
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -296,7 +301,7 @@ class ConsoleSQLiteEngine(SQLiteEngine):
         if self.log_queries:
             self.print_query(query_id=query_id, query=querystring.__str__())
         query, args = querystring.compile_string(engine_type=self.engine_type)
-        response = await self._run(query, args, query.lstrip()[:6].upper() == "SELECT")
+        response = await self._run(query, args, _is_read(query))
         if self.log_responses:
             self.print_response(query_id=query_id, response=response)
         return response
@@ -327,7 +332,7 @@ async def run_compiled(engine: Engine, sql: str, args: list[Any]) -> list[dict[s
     """Compiled SQL (models.prepared) on ENGINE as Piccolo would run it: in the current transaction if any,
     else on the reader or writer (SQLite) or the pool (PostgreSQL); rows as dicts."""
     if isinstance(engine, ConsoleSQLiteEngine):
-        rows: list[dict[str, Any]] = await engine._run(sql, args, sql.lstrip()[:6].upper() == "SELECT")
+        rows: list[dict[str, Any]] = await engine._run(sql, args, _is_read(sql))
         return rows
     assert isinstance(engine, PostgresEngine)
     _count(sql if _watching else "")
