@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol, cast
+from typing import cast
 
-from jinja2 import Environment, FileSystemLoader
 from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
@@ -28,16 +26,17 @@ from litestar.types import (
 )
 
 from models.db import close_pool, engine_from_url, open_pool, use_engine
-from web import scheduler, template_globals
+from web import scheduler
 from web.auth import provide_now
 from web.errors import HANDLERS
 from web.forms import guard_request
-from web.i18n import _, current_locale, locale_of, ngettext
+from web.i18n import current_locale, locale_of
 from web.retry import ConflictRetryMiddleware
 from web.routes import ROUTES, SANDBOX
 from web.security import CsrfMiddleware, add_headers
 from web.sessions import STORE_NAME, DatabaseSessionConfig, DatabaseSessionStore
 from web.settings import ASSETS, Settings
+from web.templating import environment
 
 #: Larger than any form of the console (a ticket is the largest); Litestar answers 413 above it.
 MAX_BODY = 1024 * 1024
@@ -49,31 +48,6 @@ NO_SESSION = ["^/healthz$", "^/static/"]
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
-
-
-class _I18nEnvironment(Protocol):
-    """What jinja2.ext.i18n adds to an Environment at run time (the stubs cannot know it)."""
-
-    def install_gettext_callables(
-        self, gettext: Callable[..., str], ngettext: Callable[..., str], newstyle: bool | None = None
-    ) -> None: ...
-
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(ASSETS / "templates")),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-        # Compiled templates stay cached for the process: no getmtime of every template (and of every one it
-        # includes or imports) at each render. Templates change with a release, which restarts the process.
-        auto_reload=False,
-        cache_size=1000,
-    )
-    cast(_I18nEnvironment, env).install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)
-    template_globals.install(env)
-    return env
 
 
 class Console(Litestar):
@@ -117,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).check()
     engine = engine_from_url(settings.database_url)
     use_engine(engine)
-    template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(_environment()))
+    template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment()))
     session = DatabaseSessionConfig(
         store=STORE_NAME,
         key="console_session",

@@ -147,9 +147,9 @@ def test_term_labels_in_chinese():
 
 
 def test_templates_have_ngettext_with_num_and_escaped_parameters(english_terms):
-    from web.app import _environment
+    from web.templating import environment
 
-    template = _environment().from_string('{{ ngettext("%(num)s个月", "%(num)s个月", n) }}|{{ _("%(x)s", x=x) }}')
+    template = environment().from_string('{{ ngettext("%(num)s个月", "%(num)s个月", n) }}|{{ _("%(x)s", x=x) }}')
     assert template.render(n=1, x="<b>") == "1 month|&lt;b&gt;"
     assert template.render(n=5, x="a") == "5 months|a"
 
