@@ -6,8 +6,8 @@ database (the `db` fixture, directly or through client, settings or demo) is mar
 
 The schema is made once per session (per pytest-xdist worker), not per test: on SQLite each test gets a copy of
 an empty, migrated-alike file made by create_db_tables; on PostgreSQL each worker has its own database
-(console_test_gw0, ... next to CONSOLE_TEST_PG_URL's) whose tables are emptied (TRUNCATE ... RESTART IDENTITY,
-so ids start at 1 again) before each test. Either way a test starts on empty tables, as with a new database."""
+(console_test_gw0, ... next to CONSOLE_TEST_PG_URL's) whose tables are emptied (every row deleted, the id
+sequences restarted so ids start at 1 again) before each test. Either way a test starts on empty tables, as with a new database."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ import asyncpg
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
-from piccolo.table import create_db_tables, drop_db_tables
+from piccolo.columns import Serial
+from piccolo.table import create_db_tables, drop_db_tables, sort_table_classes
 
 from models.db import close_pool, engine_from_url, open_pool, use_engine
 from models.services.accounts import use_password_hasher
@@ -110,7 +111,21 @@ def _schema(tmp_path_factory, _postgres_database) -> Path | None:
     return template
 
 
-_TRUNCATE = "TRUNCATE {} RESTART IDENTITY CASCADE".format(", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES))
+def _emptying() -> str:
+    """One statement that deletes every row (dependent tables first) and restarts every id sequence at 1: what
+    TRUNCATE ... RESTART IDENTITY does, at ~1 ms instead of ~65 ms a test on tables this small."""
+    ordered = sort_table_classes(list(ALL_TABLES))
+    deletes = "".join(f'DELETE FROM "{table._meta.tablename}"; ' for table in reversed(ordered))
+    restarts = "".join(
+        f"PERFORM setval(pg_get_serial_sequence('\"{table._meta.tablename}\"', '{column._meta.db_column_name}'), 1, false); "
+        for table in ordered
+        for column in table._meta.columns
+        if isinstance(column, Serial)
+    )
+    return f"DO $$ BEGIN {deletes}{restarts}END $$"
+
+
+_EMPTY_TABLES = _emptying()
 
 
 @pytest.fixture
@@ -122,7 +137,7 @@ async def db(tmp_path, _schema):
         # A pool on the test's loop, as the app has one: without it every query outside a transaction opened a
         # connection of its own (4 ms each). An app made by the test replaces this engine with its own.
         await open_pool(engine, 4)
-        await engine.run_ddl(_TRUNCATE)
+        await engine.run_ddl(_EMPTY_TABLES)
         yield url
         await close_pool(engine)
     else:

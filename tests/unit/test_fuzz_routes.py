@@ -510,6 +510,10 @@ class World:
         # The database as the crawl left it, and whether a request changed it since.
         self.baseline: dict[str, dict[Any, dict[str, Any]]] = {}
         self.dirty = False
+        # The rows as they are now, when nothing can have changed them since they were read (after a restore, or
+        # the snapshot after a request); None when unknown (a sign-in, a GET that is not compared). A request's
+        # "before" is this when known: one snapshot fewer a request (~25 queries; the test's cost on PostgreSQL).
+        self.known: dict[str, dict[Any, dict[str, Any]]] | None = None
 
     # -- pages ----------------------------------------------------------------------------------------------------
 
@@ -596,6 +600,7 @@ class World:
         actor.cookies = dict(self.client.cookies.items())
         self.client.cookies.clear()
         actor.stale = False
+        self.known = None
 
     async def reset(self) -> None:
         """Back to the baseline when a request changed the database: each request meets the same world (else the
@@ -604,6 +609,7 @@ class World:
             return
         await restore(self.baseline)
         self.dirty = False
+        self.known = self.baseline
         for actor in self.actors.values():
             actor.stale = bool(actor.login) and actor.login != "forged" and not await self.still_signed_in(actor)
 
@@ -620,7 +626,7 @@ class World:
         url = url_of(slot, drawn)
         body, headers = self.body_of(actor, drawn)
         headers += self.cookie_header(actor, drawn.cookies)
-        before = await snapshot()
+        before = self.known if self.known is not None else await snapshot()
         self.log.records.clear()
         status, problem, detail = None, "", ""
         try:
@@ -638,7 +644,8 @@ class World:
         self.statuses[(slot.method, slot.route, status or 0)] += 1
         self.sent[(slot.method, slot.route)] += 1
         writes = drawn.method not in ("GET", "HEAD") or (status or 0) >= 400
-        changes = diff(before, await snapshot()) if writes else []
+        self.known = await snapshot() if writes else None
+        changes = diff(before, self.known) if self.known is not None else []
         self.dirty = self.dirty or bool(changes)
         if status is not None and 400 <= status < 500:
             written = unexpected_writes(drawn.method, slot.route, changes)
@@ -1095,6 +1102,7 @@ def test_every_route_answers_below_500_and_a_4xx_writes_nothing(world):
     assert not missing_forms, f"no page has a form for {sorted(missing_forms)}: the fuzz would not know its fields"
 
     world.baseline = world.loop.run_until_complete(snapshot(ALL_TABLES))
+    world.known = world.baseline
     for slot in world.slots:
         fuzz_route(world, slot)()
 
